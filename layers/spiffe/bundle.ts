@@ -1,0 +1,119 @@
+import { ParsedCertificate } from "./certificate.ts";
+import { BundleError, BundleReason } from "./errors.ts";
+import { parseTrustDomain, type TrustDomain } from "./id.ts";
+import { decodePem, encodePem } from "./pem.ts";
+
+/**
+ * Anything that can hand out the X.509 roots of a trust domain: one
+ * {@link X509Bundle}, or an {@link X509BundleSet} for federation.
+ */
+export interface X509BundleSource {
+  /** The bundle of `trustDomain`, or `undefined` when this source has none. */
+  bundleFor(trustDomain: TrustDomain): X509Bundle | undefined;
+  /** Every root of every trust domain, for TLS stacks that need one flat list. */
+  allRoots(): readonly ParsedCertificate[];
+}
+
+/**
+ * The X.509 root certificates of one trust domain (SPIFFE Trust Domain and
+ * Bundle standard). Verification only chains an SVID to the roots of its own
+ * trust domain's bundle.
+ *
+ * @example
+ * const bundle = X509Bundle.fromPem("example.org", fs.readFileSync("bundle.pem", "utf8"));
+ * bundle.toPem();
+ */
+export class X509Bundle implements X509BundleSource {
+  readonly trustDomain: TrustDomain;
+  readonly roots: readonly ParsedCertificate[];
+
+  private constructor(trustDomain: TrustDomain, roots: ParsedCertificate[]) {
+    this.trustDomain = trustDomain;
+    this.roots = roots;
+  }
+
+  /**
+   * Parses the PEM roots of `trustDomain`. Every block must be a CA certificate
+   * (a leaf is never a trust anchor); duplicates are kept once.
+   *
+   * @throws {BundleError}
+   */
+  static fromPem(trustDomain: TrustDomain | string, pem: string): X509Bundle {
+    const td = typeof trustDomain === "string" ? parseTrustDomain(trustDomain) : trustDomain;
+    const roots: ParsedCertificate[] = [];
+    for (const [i, block] of decodePem(pem).entries()) {
+      if (block.type !== "CERTIFICATE") {
+        throw new BundleError(BundleReason.NOT_A_CERTIFICATE, `block ${i} is ${block.type}`);
+      }
+      roots.push(parseRoot(block.der, i));
+    }
+    return X509Bundle.fromCertificates(td, roots);
+  }
+
+  /** @throws {BundleError} when the list is empty or holds a non-CA certificate. */
+  static fromCertificates(trustDomain: TrustDomain, roots: ParsedCertificate[]): X509Bundle {
+    if (roots.length === 0) throw new BundleError(BundleReason.EMPTY, trustDomain.name);
+    const unique = new Map<string, ParsedCertificate>();
+    for (const [i, root] of roots.entries()) {
+      if (!root.isCA) throw new BundleError(BundleReason.NOT_A_CA, `certificate ${i}`);
+      unique.set(root.der.toString("base64"), root);
+    }
+    return new X509Bundle(trustDomain, [...unique.values()]);
+  }
+
+  bundleFor(trustDomain: TrustDomain): X509Bundle | undefined {
+    return trustDomain.equals(this.trustDomain) ? this : undefined;
+  }
+
+  allRoots(): readonly ParsedCertificate[] {
+    return this.roots;
+  }
+
+  /** The roots as concatenated PEM, in their original order. */
+  toPem(): string {
+    return this.roots.map((root) => encodePem("CERTIFICATE", root.der)).join("");
+  }
+}
+
+/**
+ * Bundles of several trust domains (one's own plus federated ones), one per
+ * trust domain.
+ *
+ * @example
+ * const set = new X509BundleSet([own, X509Bundle.fromPem("partner.example", partnerPem)]);
+ * set.bundleFor(parseTrustDomain("partner.example"));
+ */
+export class X509BundleSet implements X509BundleSource {
+  private readonly bundles = new Map<string, X509Bundle>();
+
+  /** @throws {BundleError} when two bundles are for the same trust domain. */
+  constructor(bundles: Iterable<X509Bundle>) {
+    for (const bundle of bundles) {
+      if (this.bundles.has(bundle.trustDomain.name)) {
+        throw new BundleError(BundleReason.DUPLICATE_TRUST_DOMAIN, bundle.trustDomain.name);
+      }
+      this.bundles.set(bundle.trustDomain.name, bundle);
+    }
+  }
+
+  bundleFor(trustDomain: TrustDomain): X509Bundle | undefined {
+    return this.bundles.get(trustDomain.name);
+  }
+
+  allRoots(): readonly ParsedCertificate[] {
+    return [...this.bundles.values()].flatMap((bundle) => bundle.roots);
+  }
+
+  trustDomains(): TrustDomain[] {
+    return [...this.bundles.values()].map((bundle) => bundle.trustDomain);
+  }
+}
+
+function parseRoot(der: Buffer | undefined, index: number): ParsedCertificate {
+  try {
+    if (der === undefined) throw new Error("PEM body is not base64");
+    return new ParsedCertificate(der);
+  } catch (cause) {
+    throw new BundleError(BundleReason.MALFORMED_CERTIFICATE, `block ${index}`, { cause });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Typed errors of the SPIFFE library.
+ *
+ * Every error carries a fixed `reason` (one of the named constants below) so
+ * callers and tests can branch on it without matching text, and a message of the
+ * form `<module>: <reason>: <detail>` that chains with its cause, so a log line
+ * says which rule failed and for which value.
+ */
+
+/** Base class of every error the SPIFFE library throws. */
+export class SpiffeError extends Error {
+  /** The fixed reason, one of the module's `*Reason` constants. */
+  readonly reason: string;
+
+  constructor(reason: string, detail?: string, options?: { cause?: unknown }) {
+    const causeText = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(`${reason}${detail === undefined ? "" : `: ${detail}`}${causeText}`, options);
+    this.name = "SpiffeError";
+    this.reason = reason;
+  }
+}
+
+/** Reasons a string is not a SPIFFE ID or trust domain (SPIFFE-ID standard, section 2). */
+export const SpiffeIdReason = {
+  EMPTY: "spiffeid: cannot be empty",
+  WRONG_SCHEME: 'spiffeid: scheme must be "spiffe://"',
+  MISSING_TRUST_DOMAIN: "spiffeid: trust domain is missing",
+  TRUST_DOMAIN_CHARS:
+    "spiffeid: trust domain characters are limited to lowercase letters, digits, dots, dashes and underscores",
+  TRUST_DOMAIN_USERINFO: "spiffeid: trust domain must not contain userinfo",
+  TRUST_DOMAIN_PORT: "spiffeid: trust domain must not contain a port",
+  TRUST_DOMAIN_TOO_LONG: "spiffeid: trust domain is longer than 255 bytes",
+  EMPTY_SEGMENT: "spiffeid: path cannot contain empty segments",
+  DOT_SEGMENT: 'spiffeid: path cannot contain "." or ".." segments',
+  TRAILING_SLASH: "spiffeid: path cannot have a trailing slash",
+  PATH_CHARS:
+    "spiffeid: path segment characters are limited to letters, digits, dots, dashes and underscores",
+  PATH_NOT_ABSOLUTE: 'spiffeid: path must start with "/"',
+  QUERY: "spiffeid: must not contain a query",
+  FRAGMENT: "spiffeid: must not contain a fragment",
+  TOO_LONG: "spiffeid: longer than 2048 bytes",
+} as const;
+export type SpiffeIdReason = (typeof SpiffeIdReason)[keyof typeof SpiffeIdReason];
+
+/** A string that is not a valid SPIFFE ID, trust domain name or path. */
+export class SpiffeIdError extends SpiffeError {
+  declare readonly reason: SpiffeIdReason;
+  /** The rejected input (SPIFFE IDs are public; never used for secrets). */
+  readonly value: string;
+
+  constructor(reason: SpiffeIdReason, value: string) {
+    super(reason, quote(value));
+    this.name = "SpiffeIdError";
+    this.value = value;
+  }
+}
+
+/** Reasons an X509-SVID or its chain is rejected (X509-SVID standard, sections 2 to 5). */
+export const SvidReason = {
+  NO_CERTIFICATES: "x509svid: no certificates found",
+  NOT_A_CERTIFICATE: "x509svid: chain contains a PEM block that is not a certificate",
+  MALFORMED_CERTIFICATE: "x509svid: certificate cannot be parsed",
+  MALFORMED_KEY: "x509svid: private key cannot be parsed",
+  KEY_MISMATCH: "x509svid: private key does not match the leaf certificate",
+  NO_URI_SAN: "x509svid: leaf certificate has no URI SAN",
+  MULTIPLE_URI_SANS: "x509svid: leaf certificate has more than one URI SAN",
+  INVALID_SPIFFE_ID: "x509svid: URI SAN is not a valid SPIFFE ID",
+  ROOT_ID: "x509svid: leaf SPIFFE ID must have a non-root path",
+  SAN_NOT_CRITICAL: "x509svid: URI SAN must be critical when the subject is empty",
+  LEAF_IS_CA: "x509svid: leaf certificate must not be a CA",
+  LEAF_KEY_CERT_SIGN: "x509svid: leaf certificate must not have keyCertSign",
+  LEAF_CRL_SIGN: "x509svid: leaf certificate must not have cRLSign",
+  LEAF_NO_DIGITAL_SIGNATURE: "x509svid: leaf certificate must have digitalSignature",
+  NO_KEY_USAGE: "x509svid: key usage extension is missing",
+  KEY_USAGE_NOT_CRITICAL: "x509svid: key usage extension must be critical",
+  LEAF_EXT_KEY_USAGE: "x509svid: leaf extended key usage must include serverAuth and clientAuth",
+  SIGNER_NOT_CA: "x509svid: signing certificate is not a CA",
+  SIGNER_NO_KEY_CERT_SIGN: "x509svid: signing certificate lacks keyCertSign",
+  SIGNER_ID_HAS_PATH: "x509svid: signing certificate SPIFFE ID must not have a path",
+  PATH_LENGTH: "x509svid: path length constraint exceeded",
+  NAME_CONSTRAINTS: "x509svid: SPIFFE ID is not permitted by name constraints",
+  UNHANDLED_CRITICAL_EXTENSION: "x509svid: certificate has an unhandled critical extension",
+  NOT_YET_VALID: "x509svid: certificate is not yet valid",
+  EXPIRED: "x509svid: certificate has expired",
+  NO_CHAIN_TO_BUNDLE: "x509svid: could not chain to a root in the trust bundle",
+  NO_BUNDLE: "x509svid: no bundle for the trust domain",
+  TRUST_DOMAIN_MISMATCH: "x509svid: SPIFFE ID trust domain differs from the bundle's",
+} as const;
+export type SvidReason = (typeof SvidReason)[keyof typeof SvidReason];
+
+/** An X509-SVID that is malformed, or that fails verification against a bundle. */
+export class SvidError extends SpiffeError {
+  declare readonly reason: SvidReason;
+
+  constructor(reason: SvidReason, detail?: string, options?: { cause?: unknown }) {
+    super(reason, detail, options);
+    this.name = "SvidError";
+  }
+}
+
+/** Reasons a trust bundle is rejected. */
+export const BundleReason = {
+  EMPTY: "x509bundle: no root certificates",
+  NOT_A_CERTIFICATE: "x509bundle: PEM block is not a certificate",
+  MALFORMED_CERTIFICATE: "x509bundle: certificate cannot be parsed",
+  NOT_A_CA: "x509bundle: root is not a CA certificate",
+  NO_BUNDLE: "x509bundle: no bundle for trust domain",
+  DUPLICATE_TRUST_DOMAIN: "x509bundle: more than one bundle for trust domain",
+} as const;
+export type BundleReason = (typeof BundleReason)[keyof typeof BundleReason];
+
+/** A trust bundle that cannot be parsed or used. */
+export class BundleError extends SpiffeError {
+  declare readonly reason: BundleReason;
+
+  constructor(reason: BundleReason, detail?: string, options?: { cause?: unknown }) {
+    super(reason, detail, options);
+    this.name = "BundleError";
+  }
+}
+
+/** Reasons an authorizer rejects a verified peer. */
+export const AuthorizationReason = {
+  UNAUTHORIZED_ID: "authorizer: unexpected SPIFFE ID",
+  UNAUTHORIZED_TRUST_DOMAIN: "authorizer: SPIFFE ID is not a member of the expected trust domain",
+} as const;
+export type AuthorizationReason = (typeof AuthorizationReason)[keyof typeof AuthorizationReason];
+
+/** A verified peer whose SPIFFE ID the authorizer does not accept. */
+export class AuthorizationError extends SpiffeError {
+  declare readonly reason: AuthorizationReason;
+
+  constructor(reason: AuthorizationReason, detail: string) {
+    super(reason, detail);
+    this.name = "AuthorizationError";
+  }
+}
+
+const MAX_QUOTED = 256;
+
+/** Quotes a public value for an error message, bounded so a huge input cannot flood logs. */
+export function quote(value: string): string {
+  const shown = value.length > MAX_QUOTED ? `${value.slice(0, MAX_QUOTED)}...` : value;
+  return JSON.stringify(shown);
+}

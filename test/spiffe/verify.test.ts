@@ -1,0 +1,399 @@
+import * as x509 from "@peculiar/x509";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  BundleError,
+  BundleReason,
+  parseTrustDomain,
+  SvidError,
+  SvidReason,
+  verifyX509Svid,
+  X509Bundle,
+  X509BundleSet,
+} from "../../layers/spiffe/index.ts";
+import { type CertOptions, EKU, KU, TestCa } from "../support/ca.ts";
+
+const HOUR = 3_600_000;
+
+function reasonOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(SvidError);
+    return (err as SvidError).reason;
+  }
+  return undefined;
+}
+
+let root: TestCa;
+let other: TestCa;
+
+beforeAll(async () => {
+  root = await TestCa.root("example.org");
+  other = await TestCa.root("other.org");
+});
+
+describe("X509-SVID: a valid SVID", () => {
+  it("verifies directly under the root and returns the ID and path", async () => {
+    const svid = await root.svid("/prod/web");
+    const result = verifyX509Svid(svid.chainPem, root.bundle());
+    expect(result.id.toString()).toBe("spiffe://example.org/prod/web");
+    expect(result.chain).toHaveLength(2);
+    expect(result.chain[1]?.der.equals(root.bundle().roots[0]?.der as Buffer)).toBe(true);
+  });
+
+  it("verifies through intermediates taken from the presented chain", async () => {
+    const inter = await (await root.intermediate()).intermediate();
+    const svid = await inter.svid("/prod/web");
+    expect(verifyX509Svid(svid.chainPem, root.bundle()).chain).toHaveLength(4);
+  });
+
+  it("accepts the bundle as PEM text, as DER buffers and as a bundle set", async () => {
+    const svid = await root.svid("/a");
+    expect(verifyX509Svid(svid.chainPem, root.root.certPem).id.path).toBe("/a");
+    const set = new X509BundleSet([other.bundle(), root.bundle()]);
+    expect(verifyX509Svid([Buffer.from(svid.leaf.rawData)], set).id.path).toBe("/a");
+  });
+
+  it("accepts a presented chain that also carries the root", async () => {
+    const inter = await root.intermediate();
+    const svid = await inter.svid("/a");
+    expect(verifyX509Svid(svid.chainPem + root.root.certPem, root.bundle()).chain).toHaveLength(3);
+  });
+
+  it("MAY contain other SAN types such as DNS names", async () => {
+    const svid = await root.svid("/a", { dns: ["web.internal"] });
+    expect(verifyX509Svid(svid.chainPem, root.bundle()).id.path).toBe("/a");
+  });
+
+  it("leaves MAY set keyEncipherment and keyAgreement", async () => {
+    const svid = await root.svid("/a", {
+      keyUsage: KU.digitalSignature | KU.keyEncipherment | KU.keyAgreement,
+    });
+    expect(verifyX509Svid(svid.chainPem, root.bundle()).id.path).toBe("/a");
+  });
+
+  it("leaves SHOULD (not MUST) include EKU: absent EKU is accepted", async () => {
+    const svid = await root.svid("/a", { eku: null });
+    expect(verifyX509Svid(svid.chainPem, root.bundle()).id.path).toBe("/a");
+  });
+});
+
+/** One row per MUST of the X509-SVID standard that a verifier can check on a leaf. */
+const leafRules: Array<{ name: string; opts: CertOptions; path?: string; reason: string }> = [
+  { name: "2: MUST contain a URI SAN", opts: { uris: [] }, reason: SvidReason.NO_URI_SAN },
+  {
+    name: "2: validators MUST reject more than one URI SAN",
+    opts: { uris: ["spiffe://example.org/a", "spiffe://example.org/b"] },
+    reason: SvidReason.MULTIPLE_URI_SANS,
+  },
+  {
+    name: "5.2: the SPIFFE ID scheme MUST be spiffe",
+    opts: { uris: ["https://example.org/a"] },
+    reason: SvidReason.INVALID_SPIFFE_ID,
+  },
+  {
+    name: "3.1: leaf SPIFFE IDs MUST have a non-root path",
+    opts: { uris: ["spiffe://example.org"] },
+    reason: SvidReason.ROOT_ID,
+  },
+  {
+    name: "3.1: URI SAN MUST be critical when the subject is empty",
+    opts: { subject: "", sanCritical: false },
+    reason: SvidReason.SAN_NOT_CRITICAL,
+  },
+  {
+    name: "4.1/5.2: leaf MUST set cA to false",
+    opts: { ca: true, keyUsage: KU.digitalSignature },
+    reason: SvidReason.LEAF_IS_CA,
+  },
+  {
+    name: "4.3: key usage MUST be set",
+    opts: { keyUsage: null },
+    reason: SvidReason.NO_KEY_USAGE,
+  },
+  {
+    name: "4.3: key usage MUST be critical",
+    opts: { keyUsageCritical: false },
+    reason: SvidReason.KEY_USAGE_NOT_CRITICAL,
+  },
+  {
+    name: "4.3/5.2: leaf MUST NOT set keyCertSign",
+    opts: { keyUsage: KU.digitalSignature | KU.keyCertSign },
+    reason: SvidReason.LEAF_KEY_CERT_SIGN,
+  },
+  {
+    name: "4.3/5.2: leaf MUST NOT set cRLSign",
+    opts: { keyUsage: KU.digitalSignature | KU.cRLSign },
+    reason: SvidReason.LEAF_CRL_SIGN,
+  },
+  {
+    name: "4.3: leaf MUST set digitalSignature",
+    opts: { keyUsage: KU.keyEncipherment },
+    reason: SvidReason.LEAF_NO_DIGITAL_SIGNATURE,
+  },
+  {
+    name: "4.4: EKU, when present, MUST include serverAuth",
+    opts: { eku: [EKU.clientAuth] },
+    reason: SvidReason.LEAF_EXT_KEY_USAGE,
+  },
+  {
+    name: "4.4: EKU, when present, MUST include clientAuth",
+    opts: { eku: [EKU.serverAuth] },
+    reason: SvidReason.LEAF_EXT_KEY_USAGE,
+  },
+  {
+    name: "5.1: RFC 5280 - a leaf that is not yet valid is rejected",
+    opts: { notBefore: new Date(Date.now() + HOUR), notAfter: new Date(Date.now() + 2 * HOUR) },
+    reason: SvidReason.NOT_YET_VALID,
+  },
+  {
+    name: "5.1: RFC 5280 - an expired leaf is rejected",
+    opts: { notBefore: new Date(Date.now() - 2 * HOUR), notAfter: new Date(Date.now() - HOUR) },
+    reason: SvidReason.EXPIRED,
+  },
+  {
+    name: "5.1: RFC 5280 - an unknown critical extension is rejected",
+    opts: { extra: [new x509.Extension("1.2.3.4.5", true, new Uint8Array([5, 0]))] },
+    reason: SvidReason.UNHANDLED_CRITICAL_EXTENSION,
+  },
+];
+
+describe("X509-SVID: leaf rules", () => {
+  for (const rule of leafRules) {
+    it(rule.name, async () => {
+      const svid = await root.svid(rule.path ?? "/workload", rule.opts);
+      expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(rule.reason);
+    });
+  }
+
+  it("an empty subject with a critical URI SAN is accepted", async () => {
+    const svid = await root.svid("/a", { subject: "", sanCritical: true });
+    expect(verifyX509Svid(svid.chainPem, root.bundle()).id.path).toBe("/a");
+  });
+});
+
+describe("X509-SVID: signing certificates and path validation", () => {
+  it("3.2/4.1: a signing certificate MUST set cA to true", async () => {
+    const inter = await root.intermediate({ ca: false });
+    const svid = await inter.svid("/a");
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(
+      SvidReason.SIGNER_NOT_CA,
+    );
+  });
+
+  it("3.2/4.1: a signing certificate without basic constraints is not a CA", async () => {
+    const inter = await root.intermediate({ ca: null });
+    const svid = await inter.svid("/a");
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(
+      SvidReason.SIGNER_NOT_CA,
+    );
+  });
+
+  it("4.3: a signing certificate MUST set keyCertSign", async () => {
+    const inter = await root.intermediate({ keyUsage: KU.cRLSign });
+    const svid = await inter.svid("/a");
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(
+      SvidReason.SIGNER_NO_KEY_CERT_SIGN,
+    );
+  });
+
+  it("3.2: a signing certificate's SPIFFE ID MUST NOT have a path", async () => {
+    const inter = await root.intermediate({ uris: ["spiffe://example.org/ca"] });
+    const svid = await inter.svid("/a");
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(
+      SvidReason.SIGNER_ID_HAS_PATH,
+    );
+  });
+
+  it("4.1: pathLenConstraint is enforced", async () => {
+    const limited = await root.intermediate({ pathLength: 0 });
+    const below = await limited.intermediate();
+    const svid = await below.svid("/a");
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(
+      SvidReason.PATH_LENGTH,
+    );
+    const ok = await limited.svid("/a");
+    expect(verifyX509Svid(ok.chainPem, root.bundle()).id.path).toBe("/a");
+  });
+
+  it("4.2: URI name constraints limit the trust domains below a signer", async () => {
+    const permitted = await root.intermediate({
+      nameConstraints: { permittedUris: ["example.org"] },
+    });
+    expect(verifyX509Svid((await permitted.svid("/a")).chainPem, root.bundle()).id.path).toBe("/a");
+
+    const elsewhere = await root.intermediate({
+      nameConstraints: { permittedUris: ["other.org"] },
+    });
+    const svid = await elsewhere.svid("/a");
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(
+      SvidReason.NAME_CONSTRAINTS,
+    );
+
+    const excluded = await root.intermediate({
+      nameConstraints: { excludedUris: ["example.org"] },
+    });
+    const svid2 = await excluded.svid("/a");
+    expect(reasonOf(() => verifyX509Svid(svid2.chainPem, root.bundle()))).toBe(
+      SvidReason.NAME_CONSTRAINTS,
+    );
+  });
+
+  it("4.2: DNS name constraints apply to DNS SANs", async () => {
+    const inter = await root.intermediate({ nameConstraints: { permittedDns: ["internal"] } });
+    expect(
+      verifyX509Svid((await inter.svid("/a", { dns: ["web.internal"] })).chainPem, root.bundle()).id
+        .path,
+    ).toBe("/a");
+    const svid = await inter.svid("/a", { dns: ["web.example.com"] });
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(
+      SvidReason.NAME_CONSTRAINTS,
+    );
+  });
+
+  it("5.1: an expired intermediate is rejected", async () => {
+    const inter = await root.intermediate({
+      notBefore: new Date(Date.now() - 3 * HOUR),
+      notAfter: new Date(Date.now() - HOUR),
+    });
+    const svid = await inter.svid("/a");
+    const err = (() => {
+      try {
+        verifyX509Svid(svid.chainPem, root.bundle());
+      } catch (e) {
+        return e as SvidError;
+      }
+    })();
+    expect(err?.reason).toBe(SvidReason.EXPIRED);
+    expect(err?.message).toMatch(/^x509svid: certificate has expired: intermediate 1 expired at /);
+  });
+
+  it("5.1: a leaf signed by a root not in the bundle is rejected", async () => {
+    const stranger = await TestCa.root("example.org");
+    const svid = await stranger.svid("/a");
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle()))).toBe(
+      SvidReason.NO_CHAIN_TO_BUNDLE,
+    );
+  });
+
+  it("intermediates come only from the presented chain", async () => {
+    const inter = await root.intermediate();
+    const leafOnly = (await inter.leaf("/a")).certPem;
+    expect(reasonOf(() => verifyX509Svid(leafOnly, root.bundle()))).toBe(
+      SvidReason.NO_CHAIN_TO_BUNDLE,
+    );
+  });
+
+  it("roots come only from the bundle of the ID's trust domain", async () => {
+    // The leaf claims other.org but is signed by example.org's root.
+    const svid = await root.svid("/a", { uris: ["spiffe://other.org/a"] });
+    const set = new X509BundleSet([root.bundle(), other.bundle()]);
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, set))).toBe(SvidReason.NO_CHAIN_TO_BUNDLE);
+    // A root presented in the chain is never trusted by itself.
+    const stranger = await TestCa.root("example.org");
+    const forged = await stranger.svid("/a");
+    expect(
+      reasonOf(() => verifyX509Svid(forged.chainPem + stranger.root.certPem, root.bundle())),
+    ).toBe(SvidReason.NO_CHAIN_TO_BUNDLE);
+  });
+
+  it("the ID's trust domain must match the bundle's", async () => {
+    const svid = await other.svid("/a");
+    expect(() => verifyX509Svid(svid.chainPem, root.bundle())).toThrow(
+      'x509svid: SPIFFE ID trust domain differs from the bundle\'s: "other.org" is not "example.org"',
+    );
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, new X509BundleSet([root.bundle()])))).toBe(
+      SvidReason.NO_BUNDLE,
+    );
+  });
+
+  it("verifies at the given time", async () => {
+    const svid = await root.svid("/a");
+    const later = new Date(Date.now() + 48 * HOUR);
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle(), { now: later }))).toBe(
+      SvidReason.EXPIRED,
+    );
+    const earlier = new Date(Date.now() - 2 * HOUR);
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem, root.bundle(), { now: earlier }))).toBe(
+      SvidReason.NOT_YET_VALID,
+    );
+  });
+
+  it("a leaf signed by a key that is not its issuer's is rejected", async () => {
+    const svid = await root.svid("/a");
+    const der = Buffer.from(svid.leaf.rawData);
+    der[der.length - 5] = (der[der.length - 5] as number) ^ 0xff;
+    expect(reasonOf(() => verifyX509Svid([der], root.bundle()))).toBeOneOf([
+      SvidReason.NO_CHAIN_TO_BUNDLE,
+      SvidReason.MALFORMED_CERTIFICATE,
+    ]);
+  });
+});
+
+describe("malformed input", () => {
+  it("rejects an empty chain", () => {
+    expect(reasonOf(() => verifyX509Svid("", root.bundle()))).toBe(SvidReason.NO_CERTIFICATES);
+  });
+
+  it("rejects a chain that carries a non-certificate PEM block", async () => {
+    const svid = await root.svid("/a");
+    const err = (() => {
+      try {
+        verifyX509Svid(svid.chainPem + svid.keyPem, root.bundle());
+      } catch (e) {
+        return e as SvidError;
+      }
+    })();
+    expect(err?.reason).toBe(SvidReason.NOT_A_CERTIFICATE);
+    expect(err?.message).toBe(
+      "x509svid: chain contains a PEM block that is not a certificate: block 1 is PRIVATE KEY",
+    );
+    expect(err?.message).not.toContain("MII");
+  });
+
+  it("rejects garbage inside a CERTIFICATE block", () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    expect(reasonOf(() => verifyX509Svid(pem, root.bundle()))).toBe(
+      SvidReason.MALFORMED_CERTIFICATE,
+    );
+  });
+});
+
+describe("X509Bundle", () => {
+  it("round-trips through PEM", () => {
+    const bundle = root.bundle();
+    const again = X509Bundle.fromPem("example.org", bundle.toPem());
+    expect(again.toPem()).toBe(bundle.toPem());
+    expect(again.trustDomain.name).toBe("example.org");
+  });
+
+  it("keeps duplicate roots once", () => {
+    const pem = root.root.certPem + root.root.certPem;
+    expect(X509Bundle.fromPem(parseTrustDomain("example.org"), pem).roots).toHaveLength(1);
+  });
+
+  it("rejects an empty bundle, a leaf, and non-certificate blocks", async () => {
+    const bundleReason = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        expect(err).toBeInstanceOf(BundleError);
+        return (err as BundleError).reason;
+      }
+    };
+    expect(bundleReason(() => X509Bundle.fromPem("example.org", ""))).toBe(BundleReason.EMPTY);
+    const leaf = await root.leaf("/a");
+    expect(bundleReason(() => X509Bundle.fromPem("example.org", leaf.certPem))).toBe(
+      BundleReason.NOT_A_CA,
+    );
+    expect(bundleReason(() => X509Bundle.fromPem("example.org", leaf.keyPem))).toBe(
+      BundleReason.NOT_A_CERTIFICATE,
+    );
+  });
+
+  it("a bundle set refuses two bundles for one trust domain", () => {
+    expect(() => new X509BundleSet([root.bundle(), root.bundle()])).toThrow(
+      "x509bundle: more than one bundle for trust domain: example.org",
+    );
+  });
+});

@@ -136,6 +136,29 @@ export class AuthorizationError extends SpiffeError {
   }
 }
 
+/** Reasons an SVID secret (the JSON document in Secrets Manager) is unusable. */
+export const SvidSecretReason = {
+  NO_VALUE: "svidsecret: secret has neither SecretString nor SecretBinary",
+  NOT_JSON: "svidsecret: secret value is not a JSON object",
+  MISSING_FIELD: "svidsecret: required field is missing or not a string",
+  BAD_FIELD: "svidsecret: field has an invalid value",
+  ID_MISMATCH: "svidsecret: spiffeId does not match the certificate's URI SAN",
+} as const;
+export type SvidSecretReason = (typeof SvidSecretReason)[keyof typeof SvidSecretReason];
+
+/**
+ * A stored SVID document that cannot be used. Messages name fields, never
+ * their contents: the document holds a private key.
+ */
+export class SvidSecretError extends SpiffeError {
+  declare readonly reason: SvidSecretReason;
+
+  constructor(reason: SvidSecretReason, detail?: string, options?: { cause?: unknown }) {
+    super(reason, detail, options);
+    this.name = "SvidSecretError";
+  }
+}
+
 const MAX_QUOTED = 256;
 
 /** Quotes a public value for an error message, bounded so a huge input cannot flood logs. */

@@ -35,6 +35,8 @@ export {
   SpiffeIdReason,
   SvidError,
   SvidReason,
+  SvidSecretError,
+  SvidSecretReason,
 } from "./errors.ts";
 export {
   MAX_SPIFFE_ID_BYTES,
@@ -47,6 +49,15 @@ export {
   TrustDomain,
 } from "./id.ts";
 export { parseX509Svid, X509Svid } from "./svid.ts";
+export {
+  DEFAULT_SVID_SECRET_NAME,
+  encodeSvidSecret,
+  parseSvidSecret,
+  SVID_SECRET_OWNER,
+  type SvidSecret,
+  type SvidSecretDocument,
+  SvidSecretTag,
+} from "./svid-secret.ts";
 export {
   createSpiffeHttpsServer,
   createSpiffeTlsServer,

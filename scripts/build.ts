@@ -1,0 +1,56 @@
+/**
+ * Bundles every deployable with esbuild: one ESM file per Lambda handler and
+ * the layer's contents, into `dist/`. Run with `npm run build`.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BuildOptions, build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+
+/** The AWS SDK and others ship CommonJS that calls require(); ESM output needs one. */
+const REQUIRE_BANNER =
+  'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);';
+
+/** What each deployable is built from, and where it lands under dist/. */
+export const bundles: Array<{ entry: string; outfile: string }> = [
+  {
+    entry: "layers/spiffe/index.ts",
+    outfile: "layer/nodejs/node_modules/@lambda-svid/spiffe/index.mjs",
+  },
+];
+
+const common: BuildOptions = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  minify: true,
+  sourcemap: false,
+  legalComments: "none",
+  banner: { js: REQUIRE_BANNER },
+  logLevel: "warning",
+};
+
+export async function buildAll(): Promise<string[]> {
+  await rm(dist, { recursive: true, force: true });
+  const outputs: string[] = [];
+  for (const { entry, outfile } of bundles) {
+    const out = join(dist, outfile);
+    await mkdir(dirname(out), { recursive: true });
+    await build({ ...common, entryPoints: [join(root, entry)], outfile: out });
+    outputs.push(out);
+  }
+  await writeFile(
+    join(dist, "layer/nodejs/node_modules/@lambda-svid/spiffe/package.json"),
+    `${JSON.stringify({ name: "@lambda-svid/spiffe", type: "module", main: "index.mjs", exports: "./index.mjs" }, null, 2)}\n`,
+  );
+  return outputs;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const outputs = await buildAll();
+  for (const out of outputs) process.stdout.write(`built ${out.slice(root.length + 1)}\n`);
+}

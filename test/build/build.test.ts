@@ -1,0 +1,34 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildAll } from "../../scripts/build.ts";
+import { TestCa } from "../support/ca.ts";
+
+let outputs: string[];
+beforeAll(async () => {
+  outputs = await buildAll();
+}, 120_000);
+
+describe("npm run build", () => {
+  it("the layer's SPIFFE module runs on plain node, outside the project, and verifies an SVID", async () => {
+    const spiffe = outputs.find((o) => o.endsWith("@lambda-svid/spiffe/index.mjs")) as string;
+    expect(spiffe).toBeDefined();
+    const ca = await TestCa.root("example.org");
+    const svid = await ca.svid("/prod/web");
+    const dir = await mkdtemp(join(tmpdir(), "lambda-svid-build-"));
+    writeFileSync(join(dir, "chain.pem"), svid.chainPem);
+    writeFileSync(join(dir, "bundle.pem"), ca.root.certPem);
+    const script = `
+      import { readFileSync } from "node:fs";
+      const m = await import(${JSON.stringify(spiffe)});
+      const bundle = m.X509Bundle.fromPem("example.org", readFileSync("bundle.pem", "utf8"));
+      const { id } = m.verifyX509Svid(readFileSync("chain.pem", "utf8"), bundle);
+      process.stdout.write(id.toString());
+    `;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dir });
+    expect(out.toString()).toBe("spiffe://example.org/prod/web");
+  });
+});

@@ -1,7 +1,7 @@
 import { ParsedCertificate } from "./certificate.ts";
 import { BundleError, BundleReason } from "./errors.ts";
 import { parseTrustDomain, type TrustDomain } from "./id.ts";
-import { decodePem, encodePem } from "./pem.ts";
+import { decodePem } from "./pem.ts";
 
 /**
  * Anything that can hand out the X.509 roots of a trust domain: one
@@ -71,7 +71,7 @@ export class X509Bundle implements X509BundleSource {
 
   /** The roots as concatenated PEM, in their original order. */
   toPem(): string {
-    return this.roots.map((root) => encodePem("CERTIFICATE", root.der)).join("");
+    return this.roots.map((root) => root.toPem()).join("");
   }
 }
 

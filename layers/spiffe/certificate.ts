@@ -17,6 +17,8 @@ import {
   SubjectAlternativeName,
 } from "@peculiar/asn1-x509";
 
+import { encodePem } from "./pem.ts";
+
 export { id_kp_clientAuth, id_kp_serverAuth, KeyUsageFlags };
 
 /** Extensions this library processes; any other critical one makes a certificate unusable (RFC 5280 4.2). */
@@ -127,6 +129,11 @@ export class ParsedCertificate {
     this.sanCritical = sanCritical;
     this.nameConstraints = nameConstraints;
     this.unhandledCriticalExtensions = unhandled;
+  }
+
+  /** The certificate as one PEM block. */
+  toPem(): string {
+    return encodePem("CERTIFICATE", this.der);
   }
 
   get isCA(): boolean {

@@ -5,7 +5,7 @@ import { parseCertificateChain } from "./chain.ts";
 import { SvidError, SvidReason } from "./errors.ts";
 import type { SpiffeId } from "./id.ts";
 import { checkLeaf } from "./leaf.ts";
-import { decodePem, encodePem } from "./pem.ts";
+import { decodePem } from "./pem.ts";
 
 /**
  * An X509-SVID with its private key: what a workload presents in mTLS.
@@ -39,7 +39,7 @@ export class X509Svid {
 
   /** The chain as PEM, leaf first. */
   chainPem(): string {
-    return this.certificates.map((cert) => encodePem("CERTIFICATE", cert.der)).join("");
+    return this.certificates.map((cert) => cert.toPem()).join("");
   }
 
   /** The private key as PKCS#8 PEM. Handle with care: never log it. */

@@ -4,7 +4,6 @@ import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from "node:t
 import * as tls from "node:tls";
 import type { Authorizer } from "./authorize.ts";
 import type { X509BundleSource } from "./bundle.ts";
-import { encodePem } from "./pem.ts";
 import type { X509Svid } from "./svid.ts";
 import { type VerifiedX509Svid, verifyX509Svid } from "./verify.ts";
 
@@ -144,7 +143,7 @@ function credentials(svid: X509Svid, bundle: X509BundleSource) {
   return {
     key: svid.keyPem(),
     cert: svid.chainPem(),
-    ca: bundle.allRoots().map((root) => encodePem("CERTIFICATE", root.der)),
+    ca: bundle.allRoots().map((root) => root.toPem()),
     minVersion: "TLSv1.2" as const,
   };
 }

@@ -1,0 +1,88 @@
+import {
+  type ParsedCertificate,
+  parseCertificateChain,
+  SpiffeError,
+  type SpiffeId,
+  verifyX509Svid,
+  type X509Bundle,
+  X509Svid,
+} from "../../layers/spiffe/index.ts";
+import type { MintedRequest } from "./mint.ts";
+
+/** Reasons an issued certificate is refused before anything is pushed. */
+export const IssueCheckReason = {
+  WRONG_ID: "issuer: certificate does not carry exactly the requested SPIFFE ID",
+  WRONG_KEY: "issuer: certificate public key is not the minted key",
+  WRONG_VALIDITY: "issuer: certificate validity is not the requested one",
+  NOT_VERIFIABLE: "issuer: certificate does not verify as an X509-SVID against the CA bundle",
+} as const;
+export type IssueCheckReason = (typeof IssueCheckReason)[keyof typeof IssueCheckReason];
+
+export class IssueCheckError extends Error {
+  readonly reason: IssueCheckReason;
+
+  constructor(reason: IssueCheckReason, detail: string, options?: { cause?: unknown }) {
+    const causeText = options?.cause instanceof SpiffeError ? `: ${options.cause.message}` : "";
+    super(`${reason}: ${detail}${causeText}`, options);
+    this.name = "IssueCheckError";
+    this.reason = reason;
+  }
+}
+
+export interface Expected {
+  spiffeId: SpiffeId;
+  notBefore: Date;
+  notAfter: Date;
+  /** Tolerance on both validity bounds. */
+  skewMs: number;
+  now: Date;
+}
+
+/**
+ * Checks what the CA returned before it is pushed: exactly the requested URI
+ * SAN, the minted key, the requested validity within `skewMs`, and a full
+ * X509-SVID verification against the CA's bundle. Returns the SVID to store.
+ *
+ * @throws {IssueCheckError}
+ */
+export function checkIssued(
+  chainPem: string,
+  minted: MintedRequest,
+  bundle: X509Bundle,
+  expected: Expected,
+): X509Svid {
+  let certs: ParsedCertificate[];
+  try {
+    certs = parseCertificateChain(chainPem);
+  } catch (cause) {
+    throw new IssueCheckError(IssueCheckReason.NOT_VERIFIABLE, "unparseable chain", { cause });
+  }
+  const leaf = certs[0] as ParsedCertificate;
+  const want = expected.spiffeId.toString();
+  if (leaf.uriSans.length !== 1 || leaf.uriSans[0] !== want) {
+    throw new IssueCheckError(
+      IssueCheckReason.WRONG_ID,
+      `wanted ${want}, got ${JSON.stringify(leaf.uriSans)}`,
+    );
+  }
+  const spki = leaf.x509.publicKey.export({ type: "spki", format: "der" });
+  if (!spki.equals(minted.spkiDer)) {
+    throw new IssueCheckError(IssueCheckReason.WRONG_KEY, want);
+  }
+  const offBy = (a: Date, b: Date) => Math.abs(a.getTime() - b.getTime());
+  if (
+    offBy(leaf.notAfter, expected.notAfter) > expected.skewMs ||
+    offBy(leaf.notBefore, expected.notBefore) > expected.skewMs
+  ) {
+    throw new IssueCheckError(
+      IssueCheckReason.WRONG_VALIDITY,
+      `wanted ${expected.notBefore.toISOString()} to ${expected.notAfter.toISOString()}, got ${leaf.notBefore.toISOString()} to ${leaf.notAfter.toISOString()}`,
+    );
+  }
+  try {
+    verifyX509Svid(certs, bundle, { now: expected.now });
+  } catch (cause) {
+    throw new IssueCheckError(IssueCheckReason.NOT_VERIFIABLE, want, { cause });
+  }
+  return new X509Svid(expected.spiffeId, certs, minted.privateKey);
+}

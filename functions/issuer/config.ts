@@ -1,0 +1,174 @@
+import {
+  DEFAULT_SVID_SECRET_NAME,
+  parseTrustDomain,
+  SpiffeIdError,
+  type TrustDomain,
+} from "../../layers/spiffe/index.ts";
+import { type Env, EnvReader } from "../config/env.ts";
+import { ConfigError } from "../config/errors.ts";
+import { IdTemplate } from "./identity.ts";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** Where the identities come from. */
+export type RegistrySource = { kind: "organizations" } | { kind: "file"; path: string };
+
+/** Which certificate authority signs. */
+export type CaSource = { kind: "acm-pca"; arn: string } | { kind: "local"; directory: string };
+
+export type KeyAlgorithm = "EC_P256" | "RSA_2048";
+
+/** Tag keys on Organizations accounts that enable and describe an identity. */
+export interface AccountTagKeys {
+  service: string;
+  environment: string;
+  enabled: string;
+}
+
+/** The issuer's configuration: every `LAMBDA_SVID_*` variable, validated. */
+export interface IssuerConfig {
+  trustDomain: TrustDomain;
+  registry: RegistrySource;
+  tagKeys: AccountTagKeys;
+  ca: CaSource;
+  writerRole: string;
+  externalId: string;
+  secretName: string;
+  kmsKeyId: string | undefined;
+  idTemplate: IdTemplate;
+  validityMs: number;
+  renewBeforeMs: number;
+  keyAlgorithm: KeyAlgorithm;
+  concurrency: number;
+  caIssueRate: number;
+  caGetRate: number;
+  organizationsRate: number;
+  deadlineMarginMs: number;
+}
+
+const ACM_PCA_ARN =
+  /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
+
+/**
+ * Reads and validates the issuer's configuration once, at start. The handler
+ * and `npm start` both call this, so they read the same variables.
+ *
+ * @throws {ConfigError} naming the first bad variable.
+ */
+export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
+  const r = new EnvReader(env);
+
+  const tdText = r.required(
+    "LAMBDA_SVID_TRUST_DOMAIN",
+    "a SPIFFE trust domain name such as example.org",
+  );
+  let trustDomain: TrustDomain;
+  try {
+    trustDomain = parseTrustDomain(tdText);
+  } catch (err) {
+    if (!(err instanceof SpiffeIdError)) throw err;
+    throw new ConfigError(
+      "LAMBDA_SVID_TRUST_DOMAIN",
+      `a trust domain name (${err.reason})`,
+      tdText,
+    );
+  }
+
+  const validityMs = r.duration(
+    "LAMBDA_SVID_VALIDITY",
+    DAY,
+    60_000,
+    7 * DAY,
+    "a duration from 1m to 7d, such as 24h",
+  );
+  const renewBeforeMs = r.duration(
+    "LAMBDA_SVID_RENEW_BEFORE",
+    Math.floor(validityMs / 3),
+    0,
+    validityMs - 1,
+    "a duration shorter than LAMBDA_SVID_VALIDITY, such as 8h",
+  );
+
+  const templateText = r.string("LAMBDA_SVID_ID_TEMPLATE", IdTemplate.DEFAULT);
+  let idTemplate: IdTemplate;
+  try {
+    idTemplate = IdTemplate.parse(templateText, trustDomain);
+  } catch (err) {
+    throw new ConfigError(
+      "LAMBDA_SVID_ID_TEMPLATE",
+      `a template such as ${IdTemplate.DEFAULT} (${(err as Error).message})`,
+      templateText,
+    );
+  }
+
+  const writerRole = r.string("LAMBDA_SVID_WRITER_ROLE", "lambda-svid-writer");
+  if (!ROLE_NAME.test(writerRole))
+    throw new ConfigError("LAMBDA_SVID_WRITER_ROLE", "an IAM role name", writerRole);
+  const externalId = r.required(
+    "LAMBDA_SVID_EXTERNAL_ID",
+    "the ExternalId the tenant writer roles require",
+  );
+  // The ExternalId is a shared secret of sorts; never echo it.
+  if (!EXTERNAL_ID.test(externalId))
+    throw new ConfigError("LAMBDA_SVID_EXTERNAL_ID", "2 to 1224 characters of [\\w+=,.@:/-]");
+  const secretName = r.string("LAMBDA_SVID_SECRET_NAME", DEFAULT_SVID_SECRET_NAME);
+  if (!SECRET_NAME.test(secretName))
+    throw new ConfigError("LAMBDA_SVID_SECRET_NAME", "a Secrets Manager secret name", secretName);
+
+  return {
+    trustDomain,
+    registry: parseRegistry(r.string("LAMBDA_SVID_REGISTRY", "organizations")),
+    tagKeys: {
+      service: r.string("LAMBDA_SVID_TAG_SERVICE", "lambda-svid:service"),
+      environment: r.string("LAMBDA_SVID_TAG_ENVIRONMENT", "lambda-svid:environment"),
+      enabled: r.string("LAMBDA_SVID_TAG_ENABLED", "lambda-svid:enabled"),
+    },
+    ca: parseCa(
+      r.required("LAMBDA_SVID_CA", "acm-pca:<certificate-authority-arn> or local:<directory>"),
+    ),
+    writerRole,
+    externalId,
+    secretName,
+    kmsKeyId: r.optional("LAMBDA_SVID_KMS_KEY_ID"),
+    idTemplate,
+    validityMs,
+    renewBeforeMs,
+    keyAlgorithm: r.oneOf("LAMBDA_SVID_KEY_ALGORITHM", ["EC_P256", "RSA_2048"] as const, "EC_P256"),
+    concurrency: r.integer("LAMBDA_SVID_CONCURRENCY", 16, 1, 256),
+    caIssueRate: r.number("LAMBDA_SVID_CA_ISSUE_RATE", 20, 0.1, 25),
+    caGetRate: r.number("LAMBDA_SVID_CA_GET_RATE", 60, 0.1, 75),
+    organizationsRate: r.number("LAMBDA_SVID_ORGANIZATIONS_RATE", 8, 0.1, 100),
+    deadlineMarginMs: r.duration(
+      "LAMBDA_SVID_DEADLINE_MARGIN",
+      20_000,
+      0,
+      15 * 60_000,
+      "a duration such as 20s",
+    ),
+  };
+}
+
+function parseRegistry(value: string): RegistrySource {
+  if (value === "organizations") return { kind: "organizations" };
+  if (value.startsWith("file:") && value.length > "file:".length)
+    return { kind: "file", path: value.slice(5) };
+  throw new ConfigError("LAMBDA_SVID_REGISTRY", "organizations or file:<path>", value);
+}
+
+function parseCa(value: string): CaSource {
+  if (value.startsWith("acm-pca:")) {
+    const arn = value.slice("acm-pca:".length);
+    if (ACM_PCA_ARN.test(arn)) return { kind: "acm-pca", arn };
+  } else if (value.startsWith("local:") && value.length > "local:".length) {
+    return { kind: "local", directory: value.slice("local:".length) };
+  }
+  throw new ConfigError(
+    "LAMBDA_SVID_CA",
+    "acm-pca:<certificate-authority-arn> or local:<directory>",
+    value,
+  );
+}

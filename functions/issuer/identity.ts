@@ -1,0 +1,76 @@
+import { parseSpiffeId, type SpiffeId, type TrustDomain } from "../../layers/spiffe/index.ts";
+
+/** One Lambda identity: a service in an environment, living in one AWS account. */
+export interface Identity {
+  service: string;
+  environment: string;
+  accountId: string;
+}
+
+/** A stable label for logs and reports, e.g. `payments/prod@111122223333`. */
+export function identityLabel(identity: Identity): string {
+  return `${identity.service}/${identity.environment}@${identity.accountId}`;
+}
+
+const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
+const KNOWN = new Set(["trustDomain", "environment", "service", "accountId"]);
+const SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * The template that turns an identity into its SPIFFE ID, e.g. the default
+ * `spiffe://{trustDomain}/{environment}/{service}`. Values are substituted as
+ * whole path segments: a value with `/` or any character a SPIFFE path does
+ * not allow is refused rather than changing the shape of the ID.
+ */
+export class IdTemplate {
+  static readonly DEFAULT = "spiffe://{trustDomain}/{environment}/{service}";
+
+  private constructor(
+    readonly text: string,
+    private readonly trustDomain: TrustDomain,
+  ) {}
+
+  /** @throws Error naming the problem when the template cannot produce valid, distinct IDs. */
+  static parse(text: string, trustDomain: TrustDomain): IdTemplate {
+    const names = [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+    const unknown = names.filter((n) => !KNOWN.has(n));
+    if (unknown.length > 0) throw new Error(`unknown placeholder {${unknown[0]}}`);
+    if (!names.includes("service")) throw new Error("the template must contain {service}");
+    const template = new IdTemplate(text, trustDomain);
+    const sample = template.render({
+      service: "svc",
+      environment: "env",
+      accountId: "111122223333",
+    });
+    if (!sample.memberOf(trustDomain)) {
+      throw new Error(`IDs must be in the trust domain ${trustDomain.name}`);
+    }
+    return template;
+  }
+
+  /**
+   * The SPIFFE ID of `identity`.
+   *
+   * @throws Error naming the field whose value cannot form a SPIFFE ID path segment,
+   *   or a SpiffeIdError when the result is not a valid SPIFFE ID.
+   */
+  render(identity: Identity): SpiffeId {
+    const values: Record<string, string> = {
+      trustDomain: this.trustDomain.name,
+      environment: identity.environment,
+      service: identity.service,
+      accountId: identity.accountId,
+    };
+    for (const field of ["service", "environment"] as const) {
+      const value = identity[field];
+      if (!SEGMENT.test(value) || value === "." || value === "..") {
+        throw new Error(
+          `${field} ${JSON.stringify(value)} cannot form a SPIFFE ID path segment (letters, digits, ".", "-", "_")`,
+        );
+      }
+    }
+    return parseSpiffeId(
+      this.text.replace(PLACEHOLDER, (_m, name: string) => values[name] as string),
+    );
+  }
+}

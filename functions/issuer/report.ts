@@ -1,0 +1,37 @@
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { RunReport } from "./run.ts";
+
+/** Publishes a run's counts and the fleet's lowest remaining SVID lifetime as EMF metrics. */
+export function publishMetrics(report: RunReport, metrics: Metrics): void {
+  metrics.addMetric("SvidsIssued", MetricUnit.Count, report.counts.issued);
+  metrics.addMetric("SvidsSkippedFresh", MetricUnit.Count, report.counts["skipped-fresh"]);
+  metrics.addMetric("SvidsFailed", MetricUnit.Count, report.counts.failed);
+  metrics.addMetric("SvidsNotReached", MetricUnit.Count, report.counts["not-reached"]);
+  metrics.addMetric("RegistryEntriesInvalid", MetricUnit.Count, report.counts.invalid);
+  if (report.minSecondsToExpiry !== undefined) {
+    metrics.addMetric("MinSecondsToExpiry", MetricUnit.Seconds, report.minSecondsToExpiry);
+  }
+}
+
+/** A plain-text table of the run, one identity per line, for the command line. */
+export function formatReport(report: RunReport): string {
+  const rows = report.identities.map((r) => [
+    r.spiffeId,
+    r.accountId,
+    r.notAfter ?? "-",
+    r.outcome + (r.reason ? ` (${r.stage}: ${r.reason})` : ""),
+  ]);
+  const header = ["SPIFFE ID", "ACCOUNT", "NOT AFTER", "OUTCOME"];
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] as string).length)),
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join("  ");
+  const c = report.counts;
+  return [
+    line(header),
+    ...rows.map(line),
+    ...report.invalid.map((p) => `invalid registry entry: ${p.origin}: ${p.reason}`),
+    `issued ${c.issued}, skipped-fresh ${c["skipped-fresh"]}, failed ${c.failed}, not-reached ${c["not-reached"]}, invalid ${c.invalid}`,
+  ].join("\n");
+}

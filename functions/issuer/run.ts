@@ -1,0 +1,246 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { encodeSvidSecret, type X509Bundle } from "../../layers/spiffe/index.ts";
+import { mapConcurrent } from "../limits/index.ts";
+import type { CertificateAuthority } from "./ca/port.ts";
+import { checkIssued } from "./check.ts";
+import type { IssuerConfig } from "./config.ts";
+import { identityLabel } from "./identity.ts";
+import { mintRequest } from "./mint.ts";
+import type { RegistryProblem, ResolvedIdentity } from "./registry/entries.ts";
+import {
+  ForeignSecretError,
+  readSecretState,
+  type SecretState,
+  writeSvidSecret,
+} from "./tenant.ts";
+
+/** How far notBefore is set in the past, so relying parties with a slow clock accept a new SVID. */
+export const BACKDATE_MS = 60_000;
+/** Tolerance when comparing the issued validity with the requested one. */
+export const VALIDITY_SKEW_MS = 120_000;
+
+/** What one run is asked to do: everything, or a subset; `force` renews fresh SVIDs too. */
+export interface IssuerRequest {
+  force: boolean;
+  accounts?: readonly string[];
+  services?: readonly string[];
+  environments?: readonly string[];
+}
+
+export type Outcome = "issued" | "skipped-fresh" | "failed" | "not-reached";
+export type Stage = "access" | "describe" | "mint" | "sign" | "verify" | "push";
+
+export interface IdentityResult {
+  identity: string;
+  accountId: string;
+  service: string;
+  environment: string;
+  spiffeId: string;
+  outcome: Outcome;
+  /** Not-after of the SVID the account holds after this run, when known. */
+  notAfter?: string;
+  stage?: Stage;
+  reason?: string;
+}
+
+export interface RunReport {
+  trustDomain: string;
+  ca: string;
+  startedAt: string;
+  finishedAt: string;
+  counts: Record<Outcome | "invalid", number>;
+  identities: IdentityResult[];
+  invalid: RegistryProblem[];
+  /** Lowest remaining lifetime of any SVID after the run, in seconds; `undefined` when none is known. */
+  minSecondsToExpiry: number | undefined;
+}
+
+/** Everything a run needs, injected so tests and `npm start` run the same code as the handler. */
+export interface IssuerDeps {
+  config: IssuerConfig;
+  ca: CertificateAuthority;
+  tenants: { secretsManager(identity: ResolvedIdentity): Promise<SecretsManagerClient> };
+  registry: () => Promise<{ identities: ResolvedIdentity[]; problems: RegistryProblem[] }>;
+  now: () => Date;
+  /** Milliseconds until the run must have stopped; `Infinity` outside Lambda. */
+  remainingMs: () => number;
+  logger: Logger;
+}
+
+/**
+ * One issuer cycle: read the registry, and for each identity (bounded
+ * concurrency) check freshness from the secret's tags, mint, sign, verify and
+ * push. One identity's failure never stops the others; new work stops
+ * `deadlineMarginMs` before the deadline and the rest is reported not reached.
+ */
+export async function runIssuer(deps: IssuerDeps, request: IssuerRequest): Promise<RunReport> {
+  const { config, logger } = deps;
+  const startedAt = deps.now();
+  const { identities: all, problems } = await deps.registry();
+  for (const problem of problems) {
+    logger.warn("registry entry skipped", { origin: problem.origin, reason: problem.reason });
+  }
+  const identities = all.filter((identity) => wanted(identity, request));
+  const bundle = await deps.ca.bundle();
+
+  const results = await mapConcurrent(
+    identities,
+    config.concurrency,
+    (identity) => processIdentity(deps, identity, bundle, request.force),
+    () => deps.remainingMs() > config.deadlineMarginMs,
+  );
+  const finished: IdentityResult[] = results.map(
+    (result, i) =>
+      result ?? { ...describe(identities[i] as ResolvedIdentity), outcome: "not-reached" },
+  );
+  for (const result of finished) {
+    if (result.outcome === "not-reached")
+      logger.warn("not reached before the deadline", { identity: result.identity });
+  }
+
+  const now = deps.now();
+  const remaining = finished
+    .filter((r) => r.notAfter !== undefined)
+    .map((r) => Math.floor((Date.parse(r.notAfter as string) - now.getTime()) / 1000));
+  const counts = {
+    issued: 0,
+    "skipped-fresh": 0,
+    failed: 0,
+    "not-reached": 0,
+    invalid: problems.length,
+  };
+  for (const r of finished) counts[r.outcome]++;
+  return {
+    trustDomain: config.trustDomain.name,
+    ca: deps.ca.description,
+    startedAt: startedAt.toISOString(),
+    finishedAt: now.toISOString(),
+    counts,
+    identities: finished,
+    invalid: problems,
+    minSecondsToExpiry: remaining.length > 0 ? Math.min(...remaining) : undefined,
+  };
+}
+
+async function processIdentity(
+  deps: IssuerDeps,
+  identity: ResolvedIdentity,
+  bundle: X509Bundle,
+  force: boolean,
+): Promise<IdentityResult> {
+  const { config } = deps;
+  const base = describe(identity);
+  const log = deps.logger.createChild({
+    persistentKeys: {
+      identity: base.identity,
+      spiffeId: base.spiffeId,
+      accountId: identity.accountId,
+    },
+  });
+  let stage: Stage = "access";
+  let state: SecretState | undefined;
+  try {
+    const sm = await deps.tenants.secretsManager(identity);
+    stage = "describe";
+    state = await readSecretState(sm, config.secretName);
+    const fresh = freshUntil(state, base.spiffeId, deps.now(), config.renewBeforeMs);
+    if (fresh !== undefined && !force) {
+      log.debug("fresh, skipped", { notAfter: fresh.toISOString() });
+      return { ...base, outcome: "skipped-fresh", notAfter: fresh.toISOString() };
+    }
+    if (state.kind === "foreign") {
+      stage = "push";
+      throw new ForeignSecretError(identity.accountId, config.secretName);
+    }
+
+    stage = "mint";
+    const minted = await mintRequest(identity.spiffeId, config.keyAlgorithm);
+    stage = "sign";
+    const now = deps.now();
+    const notBefore = new Date(now.getTime() - BACKDATE_MS);
+    const notAfter = new Date(notBefore.getTime() + config.validityMs);
+    const signed = await deps.ca.sign({
+      csrPem: minted.csrPem,
+      spiffeId: identity.spiffeId,
+      notBefore,
+      notAfter,
+      idempotencyToken: digest(
+        [
+          base.spiffeId,
+          identity.accountId,
+          Math.floor(now.getTime() / Math.max(config.renewBeforeMs, 60_000)),
+          minted.spkiDer.toString("base64"),
+        ],
+        32,
+      ),
+    });
+    stage = "verify";
+    const svid = checkIssued(signed.chainPem, minted, bundle, {
+      spiffeId: identity.spiffeId,
+      notBefore,
+      notAfter,
+      skewMs: VALIDITY_SKEW_MS,
+      now,
+    });
+    stage = "push";
+    await writeSvidSecret(sm, identity.accountId, state, {
+      name: config.secretName,
+      secretString: encodeSvidSecret(svid, bundle),
+      spiffeId: base.spiffeId,
+      notAfter: svid.notAfter,
+      clientRequestToken: uuidShaped(digest([base.spiffeId, svid.leaf.serialNumber], 32)),
+      kmsKeyId: config.kmsKeyId,
+    });
+    log.info("issued", {
+      serialNumber: svid.leaf.serialNumber,
+      notAfter: svid.notAfter.toISOString(),
+    });
+    return { ...base, outcome: "issued", notAfter: svid.notAfter.toISOString() };
+  } catch (err) {
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    log.error("failed", { stage, reason });
+    const held = state?.kind === "owned" ? state.notAfter?.toISOString() : undefined;
+    return { ...base, outcome: "failed", stage, reason, ...(held ? { notAfter: held } : {}) };
+  }
+}
+
+/** The current SVID's not-after when it is ours, for this ID, and has more than `renewBeforeMs` left. */
+function freshUntil(
+  state: SecretState,
+  spiffeId: string,
+  now: Date,
+  renewBeforeMs: number,
+): Date | undefined {
+  if (state.kind !== "owned" || state.scheduledForDeletion || state.spiffeId !== spiffeId)
+    return undefined;
+  if (state.notAfter === undefined) return undefined;
+  return state.notAfter.getTime() - now.getTime() > renewBeforeMs ? state.notAfter : undefined;
+}
+
+function wanted(identity: ResolvedIdentity, request: IssuerRequest): boolean {
+  return (
+    (request.accounts === undefined || request.accounts.includes(identity.accountId)) &&
+    (request.services === undefined || request.services.includes(identity.service)) &&
+    (request.environments === undefined || request.environments.includes(identity.environment))
+  );
+}
+
+function describe(identity: ResolvedIdentity): Omit<IdentityResult, "outcome"> {
+  return {
+    identity: identityLabel(identity),
+    accountId: identity.accountId,
+    service: identity.service,
+    environment: identity.environment,
+    spiffeId: identity.spiffeId.toString(),
+  };
+}
+
+function digest(parts: ReadonlyArray<string | number>, length: number): string {
+  return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, length);
+}
+
+function uuidShaped(hex32: string): string {
+  return `${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20, 32)}`;
+}

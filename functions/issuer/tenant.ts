@@ -1,0 +1,169 @@
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  RestoreSecretCommand,
+  SecretsManagerClient,
+  TagResourceCommand,
+} from "@aws-sdk/client-secrets-manager";
+import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity } from "@smithy/types";
+import { SVID_SECRET_OWNER, SvidSecretTag } from "../../layers/spiffe/index.ts";
+import type { ResolvedIdentity } from "./registry/entries.ts";
+
+/** Builds a Secrets Manager client for a tenant account from assumed-role credentials. */
+export type SecretsManagerFactory = (credentials: AwsCredentialIdentity) => SecretsManagerClient;
+
+export interface TenantAccessOptions {
+  sts: STSClient;
+  roleName: string;
+  externalId: string;
+  /** The AWS partition of the tenant accounts (`aws`, `aws-cn`, `aws-us-gov`). */
+  partition?: string;
+  /** Lets the caller configure the per-tenant clients (region, retries, middleware). */
+  secretsManagerFactory?: SecretsManagerFactory;
+}
+
+/**
+ * Opens a tenant account for writing: assumes the writer role with the
+ * ExternalId and a session name that says which issuer acts for which identity,
+ * so CloudTrail in the tenant account shows both.
+ */
+export class TenantAccess {
+  constructor(private readonly options: TenantAccessOptions) {}
+
+  async secretsManager(identity: ResolvedIdentity): Promise<SecretsManagerClient> {
+    const { sts, roleName, externalId } = this.options;
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:${this.options.partition ?? "aws"}:iam::${identity.accountId}:role/${roleName}`,
+        RoleSessionName: sessionName(identity),
+        ExternalId: externalId,
+        DurationSeconds: 900,
+      }),
+    );
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey) {
+      throw new Error(`sts: AssumeRole into ${identity.accountId} returned no credentials`);
+    }
+    const credentials: AwsCredentialIdentity = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
+    return (
+      this.options.secretsManagerFactory ??
+      ((creds) => new SecretsManagerClient({ credentials: creds }))
+    )(credentials);
+  }
+}
+
+/** Role session names allow [\w+=,.@-] and at most 64 characters. */
+export function sessionName(identity: ResolvedIdentity): string {
+  const raw = `lambda-svid-issuer@${identity.environment}.${identity.service}`;
+  return raw.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
+}
+
+/** What DescribeSecret says about the tenant's SVID secret, without reading its value. */
+export type SecretState =
+  | { kind: "missing" }
+  | { kind: "foreign" }
+  | {
+      kind: "owned";
+      scheduledForDeletion: boolean;
+      spiffeId: string | undefined;
+      notAfter: Date | undefined;
+    };
+
+export async function readSecretState(
+  sm: SecretsManagerClient,
+  name: string,
+): Promise<SecretState> {
+  try {
+    const out = await sm.send(new DescribeSecretCommand({ SecretId: name }));
+    const tags = Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+    if (tags[SvidSecretTag.OWNER] !== SVID_SECRET_OWNER) return { kind: "foreign" };
+    const notAfterTag = tags[SvidSecretTag.NOT_AFTER];
+    const notAfter = notAfterTag ? new Date(notAfterTag) : undefined;
+    return {
+      kind: "owned",
+      scheduledForDeletion: out.DeletedDate !== undefined,
+      spiffeId: tags[SvidSecretTag.SPIFFE_ID],
+      notAfter: notAfter && !Number.isNaN(notAfter.getTime()) ? notAfter : undefined,
+    };
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return { kind: "missing" };
+    throw err;
+  }
+}
+
+export interface SvidWrite {
+  name: string;
+  secretString: string;
+  spiffeId: string;
+  notAfter: Date;
+  /** Idempotency token of the new version (32 to 64 characters). */
+  clientRequestToken: string;
+  kmsKeyId: string | undefined;
+}
+
+/** Refused: the secret exists but was not created by the issuer. */
+export class ForeignSecretError extends Error {
+  constructor(accountId: string, name: string) {
+    super(
+      `issuer: secret ${JSON.stringify(name)} in account ${accountId} lacks the owner tag ${SvidSecretTag.OWNER}=${SVID_SECRET_OWNER}; not overwriting it`,
+    );
+    this.name = "ForeignSecretError";
+  }
+}
+
+/**
+ * Writes the SVID document. A new secret is created with its value and tags in
+ * one call; an existing one gets a new version and then its not-after tag. The
+ * value goes first: if the tag update fails, the stale tag only makes the next
+ * run renew early, while the reverse order could mark an old SVID as fresh.
+ */
+export async function writeSvidSecret(
+  sm: SecretsManagerClient,
+  accountId: string,
+  state: SecretState,
+  write: SvidWrite,
+): Promise<void> {
+  const tags = [
+    { Key: SvidSecretTag.OWNER, Value: SVID_SECRET_OWNER },
+    { Key: SvidSecretTag.SPIFFE_ID, Value: write.spiffeId },
+    { Key: SvidSecretTag.NOT_AFTER, Value: write.notAfter.toISOString() },
+  ];
+  if (state.kind === "foreign") throw new ForeignSecretError(accountId, write.name);
+  if (state.kind === "missing") {
+    try {
+      await sm.send(
+        new CreateSecretCommand({
+          Name: write.name,
+          SecretString: write.secretString,
+          Tags: tags,
+          KmsKeyId: write.kmsKeyId,
+          ClientRequestToken: write.clientRequestToken,
+          Description: "SPIFFE X509-SVID of this account's Lambda identity, written by lambda-svid",
+        }),
+      );
+      return;
+    } catch (err) {
+      if (!(err instanceof ResourceExistsException)) throw err;
+      // Created since we looked: decide again from its tags.
+      return writeSvidSecret(sm, accountId, await readSecretState(sm, write.name), write);
+    }
+  }
+  if (state.scheduledForDeletion) await sm.send(new RestoreSecretCommand({ SecretId: write.name }));
+  await sm.send(
+    new PutSecretValueCommand({
+      SecretId: write.name,
+      SecretString: write.secretString,
+      ClientRequestToken: write.clientRequestToken,
+    }),
+  );
+  await sm.send(new TagResourceCommand({ SecretId: write.name, Tags: tags.slice(1) }));
+}

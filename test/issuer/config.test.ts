@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { formatDuration, parseDuration } from "../../functions/config/duration.ts";
+import { ConfigError } from "../../functions/config/errors.ts";
+import { loadIssuerConfig } from "../../functions/issuer/config.ts";
+
+const base = {
+  LAMBDA_SVID_TRUST_DOMAIN: "example.org",
+  LAMBDA_SVID_CA: "local:/tmp/ca",
+  LAMBDA_SVID_EXTERNAL_ID: "ext-id-123",
+};
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadIssuerConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("issuer configuration", () => {
+  it("applies the documented defaults", () => {
+    const c = loadIssuerConfig(base);
+    expect(c.trustDomain.name).toBe("example.org");
+    expect(c.registry).toEqual({ kind: "organizations" });
+    expect(c.ca).toEqual({ kind: "local", directory: "/tmp/ca" });
+    expect(c.writerRole).toBe("lambda-svid-writer");
+    expect(c.secretName).toBe("lambda-svid/svid");
+    expect(c.validityMs).toBe(24 * 3_600_000);
+    expect(c.renewBeforeMs).toBe(8 * 3_600_000);
+    expect(c.keyAlgorithm).toBe("EC_P256");
+    expect(c.idTemplate.text).toBe("spiffe://{trustDomain}/{environment}/{service}");
+    expect(c.tagKeys).toEqual({
+      service: "lambda-svid:service",
+      environment: "lambda-svid:environment",
+      enabled: "lambda-svid:enabled",
+    });
+    expect(c.caIssueRate).toBeLessThan(25);
+    expect(c.caGetRate).toBeLessThan(75);
+  });
+
+  it("reads every variable", () => {
+    const arn =
+      "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/0f2c3d4e-1111-2222-3333-444455556666";
+    const c = loadIssuerConfig({
+      ...base,
+      LAMBDA_SVID_REGISTRY: "file:/etc/registry.yaml",
+      LAMBDA_SVID_CA: `acm-pca:${arn}`,
+      LAMBDA_SVID_WRITER_ROLE: "svid-writer",
+      LAMBDA_SVID_SECRET_NAME: "team/svid",
+      LAMBDA_SVID_ID_TEMPLATE: "spiffe://{trustDomain}/aws/{accountId}/{service}",
+      LAMBDA_SVID_VALIDITY: "12h",
+      LAMBDA_SVID_RENEW_BEFORE: "3h",
+      LAMBDA_SVID_KEY_ALGORITHM: "RSA_2048",
+      LAMBDA_SVID_CONCURRENCY: "4",
+      LAMBDA_SVID_CA_ISSUE_RATE: "5.5",
+      LAMBDA_SVID_KMS_KEY_ID: "alias/svid",
+    });
+    expect(c.registry).toEqual({ kind: "file", path: "/etc/registry.yaml" });
+    expect(c.ca).toEqual({ kind: "acm-pca", arn });
+    expect(c.validityMs).toBe(12 * 3_600_000);
+    expect(c.renewBeforeMs).toBe(3 * 3_600_000);
+    expect(c.keyAlgorithm).toBe("RSA_2048");
+    expect(c.concurrency).toBe(4);
+    expect(c.caIssueRate).toBe(5.5);
+    expect(c.kmsKeyId).toBe("alias/svid");
+    expect(
+      c.idTemplate
+        .render({ service: "web", environment: "prod", accountId: "111122223333" })
+        .toString(),
+    ).toBe("spiffe://example.org/aws/111122223333/web");
+  });
+
+  it.each([
+    [{ LAMBDA_SVID_TRUST_DOMAIN: "" }, "LAMBDA_SVID_TRUST_DOMAIN"],
+    [{ LAMBDA_SVID_TRUST_DOMAIN: "Example.org" }, "LAMBDA_SVID_TRUST_DOMAIN"],
+    [{ LAMBDA_SVID_CA: "vault:/x" }, "LAMBDA_SVID_CA"],
+    [{ LAMBDA_SVID_CA: "acm-pca:not-an-arn" }, "LAMBDA_SVID_CA"],
+    [{ LAMBDA_SVID_REGISTRY: "ldap" }, "LAMBDA_SVID_REGISTRY"],
+    [{ LAMBDA_SVID_VALIDITY: "forever" }, "LAMBDA_SVID_VALIDITY"],
+    [{ LAMBDA_SVID_VALIDITY: "30d" }, "LAMBDA_SVID_VALIDITY"],
+    [{ LAMBDA_SVID_RENEW_BEFORE: "25h" }, "LAMBDA_SVID_RENEW_BEFORE"],
+    [{ LAMBDA_SVID_KEY_ALGORITHM: "DSA" }, "LAMBDA_SVID_KEY_ALGORITHM"],
+    [{ LAMBDA_SVID_CONCURRENCY: "0" }, "LAMBDA_SVID_CONCURRENCY"],
+    [{ LAMBDA_SVID_CA_ISSUE_RATE: "30" }, "LAMBDA_SVID_CA_ISSUE_RATE"],
+    [{ LAMBDA_SVID_ID_TEMPLATE: "spiffe://{trustDomain}/{env}" }, "LAMBDA_SVID_ID_TEMPLATE"],
+    [{ LAMBDA_SVID_ID_TEMPLATE: "spiffe://other.org/{service}" }, "LAMBDA_SVID_ID_TEMPLATE"],
+    [{ LAMBDA_SVID_WRITER_ROLE: "bad role" }, "LAMBDA_SVID_WRITER_ROLE"],
+    [{ LAMBDA_SVID_EXTERNAL_ID: "" }, "LAMBDA_SVID_EXTERNAL_ID"],
+  ])("a bad value stops with a message naming the variable: %j", (override, variable) => {
+    const err = configError({ ...base, ...override });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toMatch(new RegExp(`^config: ${variable} is .*; expected `));
+  });
+
+  it("names the bad value and what was expected", () => {
+    expect(configError({ ...base, LAMBDA_SVID_CONCURRENCY: "lots" }).message).toBe(
+      'config: LAMBDA_SVID_CONCURRENCY is "lots"; expected an integer from 1 to 256',
+    );
+  });
+
+  it("never echoes the ExternalId", () => {
+    const err = configError({ ...base, LAMBDA_SVID_EXTERNAL_ID: "bad value with spaces" });
+    expect(err.message).not.toContain("bad value");
+  });
+});
+
+describe("durations", () => {
+  it("parses and formats", () => {
+    expect(parseDuration("24h")).toBe(86_400_000);
+    expect(parseDuration("1h30m")).toBe(5_400_000);
+    expect(parseDuration("250ms")).toBe(250);
+    expect(parseDuration("1.5h")).toBeUndefined();
+    expect(parseDuration("h")).toBeUndefined();
+    expect(formatDuration(5_400_000)).toBe("1h30m");
+    expect(formatDuration(-61_000)).toBe("-1m1s");
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { IssuerEventError, parseIssuerEvent } from "../../functions/issuer/event.ts";
+
+const scheduled = {
+  version: "0",
+  id: "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+  "detail-type": "Scheduled Event",
+  source: "aws.events",
+  account: "123456789012",
+  time: "2026-11-23T01:00:00Z",
+  region: "us-east-1",
+  resources: ["arn:aws:events:us-east-1:123456789012:rule/lambda-svid-issuer"],
+  detail: {},
+};
+
+describe("issuer events", () => {
+  it("a scheduled event runs everything without force", () => {
+    expect(parseIssuerEvent(scheduled)).toEqual({ force: false });
+  });
+
+  it("an EventBridge reissue event may narrow and force", () => {
+    expect(
+      parseIssuerEvent({
+        ...scheduled,
+        source: "platform.security",
+        "detail-type": "lambda-svid.reissue",
+        detail: { force: true, accounts: ["111122223333"], environments: ["prod"] },
+      }),
+    ).toEqual({ force: true, accounts: ["111122223333"], environments: ["prod"] });
+  });
+
+  it("a direct invoke reissue may narrow by service", () => {
+    expect(parseIssuerEvent({ action: "reissue", services: ["payments"] })).toEqual({
+      force: false,
+      services: ["payments"],
+    });
+  });
+
+  it.each([
+    [{}, "got an event of another shape"],
+    [null, "got an event of another shape"],
+    ["reissue", "got an event of another shape"],
+    [{ action: "reissue", accounts: ["12"] }, "accounts.0: a 12-digit AWS account id"],
+    [{ action: "reissue", force: "yes" }, "force:"],
+    [{ action: "delete" }, "action:"],
+    [{ action: "reissue", account: ["111122223333"] }, "Unrecognized key"],
+    [
+      { "detail-type": "lambda-svid.reissue", source: "x", detail: { services: [] } },
+      "detail.services",
+    ],
+  ])("rejects %j with a validation error", (event, fragment) => {
+    expect(() => parseIssuerEvent(event)).toThrow(IssuerEventError);
+    expect(() => parseIssuerEvent(event)).toThrow(fragment);
+  });
+});

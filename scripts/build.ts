@@ -16,6 +16,7 @@ const REQUIRE_BANNER =
 
 /** What each deployable is built from, and where it lands under dist/. */
 export const bundles: Array<{ entry: string; outfile: string }> = [
+  { entry: "functions/issuer/handler.ts", outfile: "issuer/index.mjs" },
   {
     entry: "layers/spiffe/index.ts",
     outfile: "layer/nodejs/node_modules/@lambda-svid/spiffe/index.mjs",

@@ -17,6 +17,8 @@ export interface IssuerClients {
   sts?: STSClient;
   pca?: ACMPCAClient;
   secretsManagerFactory?: SecretsManagerFactory;
+  /** Opens the signing backend for one run; defaults to the adapter `LAMBDA_SVID_CA` names. */
+  openCa?: () => Promise<CertificateAuthority>;
 }
 
 export interface Issuer {
@@ -50,7 +52,7 @@ export function createIssuer(
   const issueRate = new RateLimiter(config.caIssueRate);
   const getRate = new RateLimiter(config.caGetRate);
 
-  const openCa = async (): Promise<CertificateAuthority> => {
+  const defaultCa = async (): Promise<CertificateAuthority> => {
     if (config.ca.kind === "local")
       return LocalCertificateAuthority.open(config.ca.directory, config.trustDomain);
     pca ??= new ACMPCAClient({ maxAttempts: 6 });
@@ -68,7 +70,7 @@ export function createIssuer(
       return runIssuer(
         {
           config,
-          ca: await openCa(),
+          ca: await (clients.openCa ?? defaultCa)(),
           tenants,
           registry: () => loadRegistry(config, organizations),
           now,

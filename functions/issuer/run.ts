@@ -41,6 +41,8 @@ export interface IdentityResult {
   outcome: Outcome;
   /** Not-after of the SVID the account holds after this run, when known. */
   notAfter?: string;
+  /** Not-after of the SVID the account held before this run, when there was one of ours. */
+  previousNotAfter?: string;
   stage?: Stage;
   reason?: string;
 }
@@ -155,6 +157,7 @@ async function processIdentity(
       throw new ForeignSecretError(identity.accountId, config.secretName);
     }
 
+    const previous = state.kind === "owned" ? state.notAfter?.toISOString() : undefined;
     stage = "mint";
     const minted = await mintRequest(identity.spiffeId, config.keyAlgorithm);
     stage = "sign";
@@ -197,7 +200,12 @@ async function processIdentity(
       serialNumber: svid.leaf.serialNumber,
       notAfter: svid.notAfter.toISOString(),
     });
-    return { ...base, outcome: "issued", notAfter: svid.notAfter.toISOString() };
+    return {
+      ...base,
+      outcome: "issued",
+      notAfter: svid.notAfter.toISOString(),
+      ...(previous ? { previousNotAfter: previous } : {}),
+    };
   } catch (err) {
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     log.error("failed", { stage, reason });

@@ -39,7 +39,7 @@ export async function listActiveAccounts(
   try {
     do {
       await limiter.acquire();
-      const page = await client.send(new ListAccountsCommand({ NextToken: token }));
+      const page = await client.send(new ListAccountsCommand({ NextToken: token, MaxResults: 20 }));
       accounts.push(...(page.Accounts ?? []).filter(isActive));
       token = page.NextToken;
     } while (token);

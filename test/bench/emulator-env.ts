@@ -1,0 +1,42 @@
+/**
+ * Starts a private emulator for a benchmark process and points the AWS SDK's
+ * standard settings at it, as the test setup does for test workers.
+ */
+import { startMoto } from "../emulator/moto.ts";
+
+export async function benchEmulator(): Promise<{ stop(): Promise<void> }> {
+  const moto = await startMoto();
+  for (const key of Object.keys(process.env)) {
+    if (key.startsWith("AWS_")) delete process.env[key];
+  }
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    AWS_EC2_METADATA_DISABLED: "true",
+    // Local runs use Node 20; Lambda runs nodejs22.x, where the SDK has nothing to warn about.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  });
+  return moto;
+}
+
+/** `--name value` command line options with numeric defaults. */
+export function numericArgs<T extends Record<string, number>>(defaults: T): T {
+  const out: Record<string, number> = { ...defaults };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith("--")) continue;
+    const name = arg.slice(2).replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (!(name in defaults))
+      throw new Error(`bench: unknown option ${arg}; known: ${Object.keys(defaults).join(", ")}`);
+    const value = Number(argv[++i]);
+    if (!Number.isFinite(value) || value < 0)
+      throw new Error(`bench: ${arg} needs a non-negative number`);
+    out[name] = value;
+  }
+  return out as T;
+}

@@ -1,0 +1,147 @@
+/**
+ * Starts the local AWS emulator: moto in server mode on a free loopback port,
+ * run from the project's own virtual environment (see `venv.ts`).
+ *
+ * The server is a child of the test process and never outlives it: `stop()`
+ * ends it, an `exit` handler kills it if the process ends without `stop()`, and
+ * `serve.py` exits by itself when this process dies without running any handler.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import { EmulatorSetupError, ensureMotoVenv } from "./venv.ts";
+
+const HOST = "127.0.0.1";
+const SERVE = fileURLToPath(new URL("serve.py", import.meta.url));
+/** First start compiles moto's bytecode, which takes a few seconds on a cold machine. */
+const START_DEADLINE_MS = 60_000;
+const POLL_INTERVAL_MS = 100;
+const STOP_GRACE_MS = 5_000;
+const OUTPUT_TAIL_CHARS = 4_000;
+/** Another process may take the free port between our probe and moto's bind. */
+const PORT_ATTEMPTS = 3;
+
+export interface Moto {
+  /** Base URL for `AWS_ENDPOINT_URL`, e.g. `http://127.0.0.1:41234`. */
+  readonly endpoint: string;
+  /** Ends the server: SIGTERM, then SIGKILL after a grace period. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts moto and resolves once it answers HTTP.
+ *
+ * @example
+ * const moto = await startMoto();
+ * process.env.AWS_ENDPOINT_URL = moto.endpoint;
+ * await moto.stop();
+ */
+export async function startMoto(): Promise<Moto> {
+  const python = await ensureMotoVenv();
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await launch(python, port);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt === PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class PortTakenError extends EmulatorSetupError {}
+
+async function launch(python: string, port: number): Promise<Moto> {
+  const endpoint = `http://${HOST}:${port}`;
+  const child = spawn(python, [SERVE, "-H", HOST, "-p", String(port)], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: serverEnv(),
+  });
+  if (child.pid === undefined) {
+    const [error] = (await once(child, "error")) as [Error];
+    throw new EmulatorSetupError(`could not start ${python}: ${error.message}`);
+  }
+  const output = captureTail(child);
+  const kill = () => child.kill("SIGKILL");
+  process.on("exit", kill);
+  // A forgotten stop() must not keep the test process alive; the exit handler cleans up.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) {
+    (stream as unknown as Socket).unref();
+  }
+
+  const stop = async () => {
+    process.off("exit", kill);
+    if (hasExited(child)) return;
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const timer = setTimeout(kill, STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  try {
+    await waitUntilAnswering(endpoint, child, output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, stop };
+}
+
+/** The emulator's behaviour comes from this harness alone, never from the caller's AWS or moto settings. */
+function serverEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(AWS|MOTO)_/.test(key)),
+  );
+}
+
+/** Keeps the last few thousand characters the server printed, for a failure message. */
+function captureTail(child: ChildProcess): () => string {
+  let tail = "";
+  const keep = (chunk: string) => {
+    tail = (tail + chunk).slice(-OUTPUT_TAIL_CHARS);
+  };
+  child.stdout?.setEncoding("utf8").on("data", keep);
+  child.stderr?.setEncoding("utf8").on("data", keep);
+  return () => tail.trimEnd();
+}
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+async function waitUntilAnswering(
+  endpoint: string,
+  child: ChildProcess,
+  output: () => string,
+): Promise<void> {
+  const deadline = Date.now() + START_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    if (hasExited(child)) {
+      const message = `moto server exited before answering on ${endpoint}:\n${output()}`;
+      throw output().includes("Address already in use")
+        ? new PortTakenError(message)
+        : new EmulatorSetupError(message);
+    }
+    try {
+      await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+  throw new EmulatorSetupError(
+    `moto server did not answer on ${endpoint} within ${START_DEADLINE_MS} ms:\n${output()}`,
+  );
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, HOST);
+  await once(probe, "listening");
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  await once(probe, "close");
+  return port;
+}

@@ -35,17 +35,18 @@ const common: BuildOptions = {
   logLevel: "warning",
 };
 
-export async function buildAll(): Promise<string[]> {
-  await rm(dist, { recursive: true, force: true });
+/** Builds everything into `outDir` (default `dist/`); tests build into a directory of their own. */
+export async function buildAll(outDir: string = dist): Promise<string[]> {
+  await rm(outDir, { recursive: true, force: true });
   const outputs: string[] = [];
   for (const { entry, outfile } of bundles) {
-    const out = join(dist, outfile);
+    const out = join(outDir, outfile);
     await mkdir(dirname(out), { recursive: true });
     await build({ ...common, entryPoints: [join(root, entry)], outfile: out });
     outputs.push(out);
   }
   await writeFile(
-    join(dist, "layer/nodejs/node_modules/@lambda-svid/spiffe/package.json"),
+    join(outDir, "layer/nodejs/node_modules/@lambda-svid/spiffe/package.json"),
     `${JSON.stringify({ name: "@lambda-svid/spiffe", type: "module", main: "index.mjs", exports: "./index.mjs" }, null, 2)}\n`,
   );
   return outputs;

@@ -159,7 +159,7 @@ async function processIdentity(
 
     const previous = state.kind === "owned" ? state.notAfter?.toISOString() : undefined;
     stage = "mint";
-    const minted = await mintRequest(identity.spiffeId, config.keyAlgorithm);
+    const minted = mintRequest(identity.spiffeId, config.keyAlgorithm);
     stage = "sign";
     const now = deps.now();
     const notBefore = new Date(now.getTime() - BACKDATE_MS);

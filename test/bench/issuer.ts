@@ -146,7 +146,7 @@ async function cpuPerIdentity(
   for (let i = 0; i < samples; i++) {
     const id = parseSpiffeId(`spiffe://example.org/prod/cpu${i}`);
     let c = process.cpuUsage();
-    const minted = await mintRequest(id, config.keyAlgorithm);
+    const minted = mintRequest(id, config.keyAlgorithm);
     let used = process.cpuUsage(c);
     const now = new Date();
     const notBefore = new Date(now.getTime() - BACKDATE_MS);

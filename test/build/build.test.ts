@@ -9,7 +9,7 @@ import { TestCa } from "../support/ca.ts";
 
 let outputs: string[];
 beforeAll(async () => {
-  outputs = await buildAll();
+  outputs = await buildAll(await mkdtemp(join(tmpdir(), "lambda-svid-dist-")));
 }, 120_000);
 
 describe("npm run build", () => {

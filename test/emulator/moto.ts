@@ -136,7 +136,7 @@ async function waitUntilAnswering(
   );
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer();
   probe.listen(0, HOST);
   await once(probe, "listening");

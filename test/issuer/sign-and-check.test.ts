@@ -59,7 +59,7 @@ describe("local CA", () => {
 
   it("signs exactly the requested validity, and the result is a valid X509-SVID", async () => {
     for (const algorithm of ["EC_P256", "RSA_2048"] as const) {
-      const minted = await mintRequest(id, algorithm);
+      const minted = mintRequest(id, algorithm);
       const w = window();
       const bundle = await ca.bundle();
       const { chainPem } = await ca.sign({
@@ -79,7 +79,7 @@ describe("local CA", () => {
   });
 
   it("the minted CSR carries the SPIFFE ID as its only URI SAN", async () => {
-    const minted = await mintRequest(id, "EC_P256");
+    const minted = mintRequest(id, "EC_P256");
     const x509 = await import("@peculiar/x509");
     const csr = new x509.Pkcs10CertificateRequest(minted.csrPem);
     const sans = csr.extensions.filter((e) => e.type === "2.5.29.17");
@@ -92,7 +92,7 @@ describe("local CA", () => {
 
 describe("verify before push", () => {
   it("refuses a certificate for another SPIFFE ID", async () => {
-    const minted = await mintRequest(id, "EC_P256");
+    const minted = mintRequest(id, "EC_P256");
     const w = window();
     const other = parseSpiffeId("spiffe://example.org/prod/other");
     const bundle = await ca.bundle();
@@ -107,8 +107,8 @@ describe("verify before push", () => {
   });
 
   it("refuses a certificate for another key", async () => {
-    const minted = await mintRequest(id, "EC_P256");
-    const otherKey = await mintRequest(id, "EC_P256");
+    const minted = mintRequest(id, "EC_P256");
+    const otherKey = mintRequest(id, "EC_P256");
     const w = window();
     const bundle = await ca.bundle();
     const { chainPem } = await ca.sign({
@@ -123,7 +123,7 @@ describe("verify before push", () => {
   });
 
   it("refuses an over-long certificate, as moto's 365-day ACM PCA certificates", async () => {
-    const minted = await mintRequest(id, "EC_P256");
+    const minted = mintRequest(id, "EC_P256");
     const w = window();
     const bundle = await ca.bundle();
     const { chainPem } = await ca.sign({
@@ -138,7 +138,7 @@ describe("verify before push", () => {
   });
 
   it("refuses a certificate that does not chain to the CA's bundle", async () => {
-    const minted = await mintRequest(id, "EC_P256");
+    const minted = mintRequest(id, "EC_P256");
     const w = window();
     const { chainPem } = await ca.sign({
       csrPem: minted.csrPem,

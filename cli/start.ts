@@ -35,18 +35,19 @@ const LOCAL_DEFAULTS: Record<string, string> = {
 };
 
 function parseArgs(argv: string[]): IssuerRequest {
-  const request: { force: boolean; accounts?: string[] } = { force: false };
+  let force = false;
+  const accounts: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--force") request.force = true;
-    else if (arg === "--account" && argv[i + 1])
-      (request.accounts ??= []).push(argv[++i] as string);
-    else
+    if (arg === "--force") force = true;
+    else if (arg === "--account" && argv[i + 1]) accounts.push(argv[++i] as string);
+    else {
       throw new Error(
         `usage: npm start -- [--force] [--account <12-digit id>]...; got ${JSON.stringify(arg)}`,
       );
+    }
   }
-  return request;
+  return accounts.length > 0 ? { force, accounts } : { force };
 }
 
 async function main(): Promise<number> {

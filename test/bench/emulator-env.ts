@@ -3,23 +3,11 @@
  * standard settings at it, as the test setup does for test workers.
  */
 import { startMoto } from "../emulator/moto.ts";
+import { pointSdkAtEmulator } from "../emulator/sdk-env.ts";
 
 export async function benchEmulator(): Promise<{ stop(): Promise<void> }> {
   const moto = await startMoto();
-  for (const key of Object.keys(process.env)) {
-    if (key.startsWith("AWS_")) delete process.env[key];
-  }
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    AWS_EC2_METADATA_DISABLED: "true",
-    // Local runs use Node 20; Lambda runs nodejs22.x, where the SDK has nothing to warn about.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  });
+  pointSdkAtEmulator(moto.endpoint);
   return moto;
 }
 

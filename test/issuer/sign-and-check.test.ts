@@ -7,6 +7,7 @@ import { checkIssued, IssueCheckError, IssueCheckReason } from "../../functions/
 import { mintRequest } from "../../functions/issuer/mint.ts";
 import { parseSpiffeId, parseTrustDomain, verifyX509Svid } from "../../layers/spiffe/index.ts";
 import { TestCa } from "../support/ca.ts";
+import { thrown } from "../support/thrown.ts";
 
 const td = parseTrustDomain("example.org");
 const id = parseSpiffeId("spiffe://example.org/prod/payments");
@@ -30,15 +31,7 @@ function window(hours = 24) {
   };
 }
 
-function checkError(fn: () => unknown): IssueCheckError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(IssueCheckError);
-    return err as IssueCheckError;
-  }
-  throw new Error("expected IssueCheckError");
-}
+const checkError = (fn: () => unknown) => thrown(fn, IssueCheckError);
 
 describe("local CA", () => {
   it("is created on first use with a private key file, and reopened with the same root", async () => {

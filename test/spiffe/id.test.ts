@@ -8,16 +8,9 @@ import {
   spiffeIdFromPath,
   spiffeIdFromSegments,
 } from "../../layers/spiffe/index.ts";
+import { thrown } from "../support/thrown.ts";
 
-function reasonOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SpiffeIdError);
-    return (err as SpiffeIdError).reason;
-  }
-  return undefined;
-}
+const reasonOf = (fn: () => unknown) => thrown(fn, SpiffeIdError).reason;
 
 describe("SPIFFE-ID section 2: scheme, query, fragment", () => {
   it("MUST have the scheme set to spiffe", () => {

@@ -2,21 +2,14 @@ import { inspect } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseX509Svid, SvidError, SvidReason, verifyX509Svid } from "../../layers/spiffe/index.ts";
 import { KU, TestCa } from "../support/ca.ts";
+import { thrown } from "../support/thrown.ts";
 
 let ca: TestCa;
 beforeAll(async () => {
   ca = await TestCa.root("example.org");
 });
 
-function svidError(fn: () => unknown): SvidError | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SvidError);
-    return err as SvidError;
-  }
-  return undefined;
-}
+const svidError = (fn: () => unknown) => thrown(fn, SvidError);
 
 describe("parseX509Svid", () => {
   it("parses chain and key, leaf first", async () => {

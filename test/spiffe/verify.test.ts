@@ -11,18 +11,11 @@ import {
   X509BundleSet,
 } from "../../layers/spiffe/index.ts";
 import { type CertOptions, EKU, KU, TestCa } from "../support/ca.ts";
+import { thrown } from "../support/thrown.ts";
 
 const HOUR = 3_600_000;
 
-function reasonOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SvidError);
-    return (err as SvidError).reason;
-  }
-  return undefined;
-}
+const reasonOf = (fn: () => unknown) => thrown(fn, SvidError).reason;
 
 let root: TestCa;
 let other: TestCa;
@@ -257,15 +250,9 @@ describe("X509-SVID: signing certificates and path validation", () => {
       notAfter: new Date(Date.now() - HOUR),
     });
     const svid = await inter.svid("/a");
-    const err = (() => {
-      try {
-        verifyX509Svid(svid.chainPem, root.bundle());
-      } catch (e) {
-        return e as SvidError;
-      }
-    })();
-    expect(err?.reason).toBe(SvidReason.EXPIRED);
-    expect(err?.message).toMatch(/^x509svid: certificate has expired: intermediate 1 expired at /);
+    const err = thrown(() => verifyX509Svid(svid.chainPem, root.bundle()), SvidError);
+    expect(err.reason).toBe(SvidReason.EXPIRED);
+    expect(err.message).toMatch(/^x509svid: certificate has expired: intermediate 1 expired at /);
   });
 
   it("5.1: a leaf signed by a root not in the bundle is rejected", async () => {
@@ -337,18 +324,12 @@ describe("malformed input", () => {
 
   it("rejects a chain that carries a non-certificate PEM block", async () => {
     const svid = await root.svid("/a");
-    const err = (() => {
-      try {
-        verifyX509Svid(svid.chainPem + svid.keyPem, root.bundle());
-      } catch (e) {
-        return e as SvidError;
-      }
-    })();
-    expect(err?.reason).toBe(SvidReason.NOT_A_CERTIFICATE);
-    expect(err?.message).toBe(
+    const err = thrown(() => verifyX509Svid(svid.chainPem + svid.keyPem, root.bundle()), SvidError);
+    expect(err.reason).toBe(SvidReason.NOT_A_CERTIFICATE);
+    expect(err.message).toBe(
       "x509svid: chain contains a PEM block that is not a certificate: block 1 is PRIVATE KEY",
     );
-    expect(err?.message).not.toContain("MII");
+    expect(err.message).not.toContain("MII");
   });
 
   it("rejects garbage inside a CERTIFICATE block", () => {
@@ -373,14 +354,7 @@ describe("X509Bundle", () => {
   });
 
   it("rejects an empty bundle, a leaf, and non-certificate blocks", async () => {
-    const bundleReason = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        expect(err).toBeInstanceOf(BundleError);
-        return (err as BundleError).reason;
-      }
-    };
+    const bundleReason = (fn: () => unknown) => thrown(fn, BundleError).reason;
     expect(bundleReason(() => X509Bundle.fromPem("example.org", ""))).toBe(BundleReason.EMPTY);
     const leaf = await root.leaf("/a");
     expect(bundleReason(() => X509Bundle.fromPem("example.org", leaf.certPem))).toBe(

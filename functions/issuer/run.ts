@@ -143,8 +143,9 @@ async function processIdentity(
   });
   let stage: Stage = "access";
   let state: SecretState | undefined;
+  let sm: SecretsManagerClient | undefined;
   try {
-    const sm = await deps.tenants.secretsManager(identity);
+    sm = await deps.tenants.secretsManager(identity);
     stage = "describe";
     state = await readSecretState(sm, config.secretName);
     const fresh = freshUntil(state, base.spiffeId, deps.now(), config.renewBeforeMs);
@@ -211,6 +212,9 @@ async function processIdentity(
     log.error("failed", { stage, reason });
     const held = state?.kind === "owned" ? state.notAfter?.toISOString() : undefined;
     return { ...base, outcome: "failed", stage, reason, ...(held ? { notAfter: held } : {}) };
+  } finally {
+    // Each tenant client holds its own connections; a run over thousands of accounts must not keep them.
+    sm?.destroy();
   }
 }
 

@@ -1,6 +1,7 @@
 import { ParsedCertificate } from "./certificate.ts";
 import { BundleError, BundleReason } from "./errors.ts";
 import { parseTrustDomain, type TrustDomain } from "./id.ts";
+import { readBundleMap, readJwksBundle, writeJwksBundle } from "./jwks.ts";
 import { decodePem } from "./pem.ts";
 
 /**
@@ -25,11 +26,42 @@ export interface X509BundleSource {
  */
 export class X509Bundle implements X509BundleSource {
   readonly trustDomain: TrustDomain;
+  /** May be empty only for a SPIFFE bundle that revoked every key: then nothing verifies. */
   readonly roots: readonly ParsedCertificate[];
+  /** `spiffe_sequence` of the SPIFFE bundle this came from, if any. */
+  readonly sequence: number | undefined;
+  /** `spiffe_refresh_hint` (seconds) of the SPIFFE bundle this came from, if any. */
+  readonly refreshHintSeconds: number | undefined;
 
-  private constructor(trustDomain: TrustDomain, roots: ParsedCertificate[]) {
+  private constructor(
+    trustDomain: TrustDomain,
+    roots: ParsedCertificate[],
+    meta: { sequence?: number | undefined; refreshHintSeconds?: number | undefined } = {},
+  ) {
     this.trustDomain = trustDomain;
     this.roots = roots;
+    this.sequence = meta.sequence;
+    this.refreshHintSeconds = meta.refreshHintSeconds;
+  }
+
+  /**
+   * Reads the X.509 roots of a SPIFFE bundle (JWK Set, SPIFFE Trust Domain and
+   * Bundle section 4). A bundle with no usable `x509-svid` keys is valid and
+   * empty: the trust domain revoked its keys, and no SVID from it verifies.
+   *
+   * @throws {BundleError}
+   * @example
+   * const bundle = X509Bundle.fromJwks("example.org", await (await fetch(bundleEndpoint)).text());
+   */
+  static fromJwks(trustDomain: TrustDomain | string, jwks: string | unknown): X509Bundle {
+    const td = typeof trustDomain === "string" ? parseTrustDomain(trustDomain) : trustDomain;
+    const { roots, sequence, refreshHintSeconds } = readJwksBundle(jwks);
+    return new X509Bundle(td, dedupe(roots), { sequence, refreshHintSeconds });
+  }
+
+  /** The roots as a SPIFFE bundle (JWK Set), with the given sequence number and refresh hint. */
+  toJwks(options: { sequence?: number; refreshHintSeconds?: number } = {}): string {
+    return writeJwksBundle(this.roots, options);
   }
 
   /**
@@ -53,12 +85,10 @@ export class X509Bundle implements X509BundleSource {
   /** @throws {BundleError} when the list is empty or holds a non-CA certificate. */
   static fromCertificates(trustDomain: TrustDomain, roots: ParsedCertificate[]): X509Bundle {
     if (roots.length === 0) throw new BundleError(BundleReason.EMPTY, trustDomain.name);
-    const unique = new Map<string, ParsedCertificate>();
     for (const [i, root] of roots.entries()) {
       if (!root.isCA) throw new BundleError(BundleReason.NOT_A_CA, `certificate ${i}`);
-      unique.set(root.der.toString("base64"), root);
     }
-    return new X509Bundle(trustDomain, [...unique.values()]);
+    return new X509Bundle(trustDomain, dedupe(roots));
   }
 
   bundleFor(trustDomain: TrustDomain): X509Bundle | undefined {
@@ -96,6 +126,17 @@ export class X509BundleSet implements X509BundleSource {
     }
   }
 
+  /**
+   * Reads a SPIFFE bundle map (`{"trust_domains": {...}}`); duplicate keys are refused.
+   *
+   * @throws {BundleError}
+   */
+  static fromBundleMap(text: string): X509BundleSet {
+    return new X509BundleSet(
+      [...readBundleMap(text)].map(([td, jwks]) => X509Bundle.fromJwks(td, jwks)),
+    );
+  }
+
   bundleFor(trustDomain: TrustDomain): X509Bundle | undefined {
     return this.bundles.get(trustDomain.name);
   }
@@ -107,6 +148,12 @@ export class X509BundleSet implements X509BundleSource {
   trustDomains(): TrustDomain[] {
     return [...this.bundles.values()].map((bundle) => bundle.trustDomain);
   }
+}
+
+function dedupe(roots: ParsedCertificate[]): ParsedCertificate[] {
+  const unique = new Map<string, ParsedCertificate>();
+  for (const root of roots) unique.set(root.der.toString("base64"), root);
+  return [...unique.values()];
 }
 
 function parseRoot(der: Buffer | undefined, index: number): ParsedCertificate {

@@ -106,6 +106,13 @@ export const BundleReason = {
   NOT_A_CA: "x509bundle: root is not a CA certificate",
   NO_BUNDLE: "x509bundle: no bundle for trust domain",
   DUPLICATE_TRUST_DOMAIN: "x509bundle: more than one bundle for trust domain",
+  NOT_A_JWK_SET: "x509bundle: SPIFFE bundle is not a JSON object",
+  MISSING_KEYS: 'x509bundle: SPIFFE bundle has no "keys" array',
+  BAD_SEQUENCE: "x509bundle: spiffe_sequence must be a non-negative integer",
+  BAD_REFRESH_HINT: "x509bundle: spiffe_refresh_hint must be a non-negative integer of seconds",
+  KEY_TYPE_MISMATCH: "x509bundle: JWK kty does not match the certificate's key",
+  NOT_A_BUNDLE_MAP: 'x509bundle: SPIFFE bundle map has no "trust_domains" object',
+  DUPLICATE_JSON_KEY: "x509bundle: SPIFFE bundle map has a duplicate key",
 } as const;
 export type BundleReason = (typeof BundleReason)[keyof typeof BundleReason];
 

@@ -83,6 +83,7 @@ export const SvidReason = {
   NOT_YET_VALID: "x509svid: certificate is not yet valid",
   EXPIRED: "x509svid: certificate has expired",
   NO_CHAIN_TO_BUNDLE: "x509svid: could not chain to a root in the trust bundle",
+  CHAIN_TOO_LONG: "x509svid: too many certificates presented",
   NO_BUNDLE: "x509svid: no bundle for the trust domain",
   TRUST_DOMAIN_MISMATCH: "x509svid: SPIFFE ID trust domain differs from the bundle's",
 } as const;

@@ -7,6 +7,12 @@ import { checkLeaf } from "./leaf.ts";
 
 /** Longest chain (leaf to root) that path building explores. */
 const MAX_CHAIN_LENGTH = 8;
+/** Most certificates a peer may present besides its leaf. */
+const MAX_PRESENTED = 16;
+/** Most candidate paths validated before giving up. */
+const MAX_CANDIDATE_PATHS = 32;
+/** Most partial paths explored before giving up. */
+const MAX_SEARCH_STEPS = 256;
 
 export interface VerifyOptions {
   /** The time to verify at; defaults to the current time. */
@@ -71,21 +77,49 @@ function rootsFor(id: SpiffeId, source: X509BundleSource | string): readonly Par
   throw new SvidError(SvidReason.NO_BUNDLE, JSON.stringify(id.trustDomain.name));
 }
 
-/** Every signature-valid path from the leaf through presented intermediates to a bundle root. */
+/**
+ * Signature-valid paths from the leaf through presented intermediates to a
+ * bundle root, shortest first in practice. A peer controls the presented
+ * chain, so the search is bounded: at most {@link MAX_PRESENTED} certificates,
+ * each issuer check done once, at most {@link MAX_SEARCH_STEPS} partial paths
+ * explored and {@link MAX_CANDIDATE_PATHS} complete ones validated.
+ */
 function* candidatePaths(
   leaf: ParsedCertificate,
   intermediates: ParsedCertificate[],
   roots: readonly ParsedCertificate[],
 ): Generator<ParsedCertificate[]> {
+  if (intermediates.length > MAX_PRESENTED) {
+    throw new SvidError(
+      SvidReason.CHAIN_TOO_LONG,
+      `${intermediates.length + 1} certificates presented`,
+    );
+  }
+  const issued = new Map<ParsedCertificate, Map<ParsedCertificate, boolean>>();
+  const isIssuedBy = (child: ParsedCertificate, parent: ParsedCertificate): boolean => {
+    let row = issued.get(child);
+    if (row === undefined) issued.set(child, (row = new Map()));
+    let result = row.get(parent);
+    if (result === undefined) row.set(parent, (result = child.isIssuedBy(parent)));
+    return result;
+  };
+  const candidates = intermediates.filter((c) => !roots.some((root) => root.der.equals(c.der)));
+  let yielded = 0;
+  let steps = 0;
   function* extend(path: ParsedCertificate[]): Generator<ParsedCertificate[]> {
+    if (++steps > MAX_SEARCH_STEPS) return;
     const current = path[path.length - 1] as ParsedCertificate;
     for (const root of roots) {
-      if (current.isIssuedBy(root)) yield [...path, root];
+      if (yielded >= MAX_CANDIDATE_PATHS) return;
+      if (isIssuedBy(current, root)) {
+        yielded++;
+        yield [...path, root];
+      }
     }
     if (path.length + 1 >= MAX_CHAIN_LENGTH) return;
-    for (const next of intermediates) {
-      if (path.includes(next) || roots.some((root) => root.der.equals(next.der))) continue;
-      if (current.isIssuedBy(next)) yield* extend([...path, next]);
+    for (const next of candidates) {
+      if (yielded >= MAX_CANDIDATE_PATHS) return;
+      if (!path.includes(next) && isIssuedBy(current, next)) yield* extend([...path, next]);
     }
   }
   yield* extend([leaf]);

@@ -371,3 +371,28 @@ describe("X509Bundle", () => {
     );
   });
 });
+
+describe("path building is bounded against hostile chains", () => {
+  it("refuses more than 16 presented certificates", async () => {
+    const svid = await root.svid("/a");
+    const filler = (await root.intermediate()).issued.certPem.repeat(17);
+    expect(reasonOf(() => verifyX509Svid(svid.chainPem + filler, root.bundle()))).toBe(
+      SvidReason.CHAIN_TOO_LONG,
+    );
+  });
+
+  it("gives up on a mesh of intermediates that all issue each other but never reach a root", {
+    timeout: 10_000,
+  }, async () => {
+    // Sixteen intermediates with one name and one key: each one is a valid issuer of every other.
+    const stranger = await TestCa.root("example.org");
+    const mesh = await stranger.intermediate();
+    const copies: string[] = [];
+    for (let i = 0; i < 15; i++) copies.push((await mesh.reissueSelfSigned()).certPem);
+    const leaf = await mesh.leaf("/a");
+    const chain = leaf.certPem + mesh.issued.certPem + copies.join("");
+    expect(reasonOf(() => verifyX509Svid(chain, root.bundle()))).toBe(
+      SvidReason.NO_CHAIN_TO_BUNDLE,
+    );
+  });
+});

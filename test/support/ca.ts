@@ -70,9 +70,12 @@ async function build(
   opts: CertOptions,
   defaults: CertOptions,
   signer: { name: string; key: CryptoKey } | undefined,
+  existingKeys?: CryptoKeyPair,
 ): Promise<IssuedCert> {
   const o = { ...defaults, ...opts };
-  const keys = (await webcrypto.subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair;
+  const keys =
+    existingKeys ??
+    ((await webcrypto.subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair);
   const extensions: x509.Extension[] = [];
   if (o.ca !== null && o.ca !== undefined) {
     extensions.push(new x509.BasicConstraintsExtension(o.ca, o.pathLength, true));
@@ -175,6 +178,19 @@ export class TestCa {
       { name: this.name, key: this.issued.keys.privateKey },
     );
     return new TestCa(this.trustDomain, issued, this.root, [issued, ...this.chainToRoot], name);
+  }
+
+  /**
+   * Another CA certificate with this CA's name and key, signed by itself: it
+   * and this CA each verify as the other's issuer, which hostile chains exploit.
+   */
+  async reissueSelfSigned(): Promise<IssuedCert> {
+    return build(
+      { subject: this.name, uris: [this.trustDomain.idString()] },
+      CA_DEFAULTS,
+      { name: this.name, key: this.issued.keys.privateKey },
+      this.issued.keys,
+    );
   }
 
   /** A certificate signed by this CA; defaults make it a valid leaf SVID for `path`. */

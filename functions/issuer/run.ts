@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { encodeSvidSecret, type X509Bundle } from "../../layers/spiffe/index.ts";
 import { mapConcurrent } from "../limits/index.ts";
+import { clientRequestToken, digest } from "../secrets/index.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import { checkIssued } from "./check.ts";
 import type { IssuerConfig } from "./config.ts";
@@ -194,7 +194,7 @@ async function processIdentity(
       secretString: encodeSvidSecret(svid, bundle),
       spiffeId: base.spiffeId,
       notAfter: svid.notAfter,
-      clientRequestToken: uuidShaped(digest([base.spiffeId, svid.leaf.serialNumber], 32)),
+      clientRequestToken: clientRequestToken(base.spiffeId, svid.leaf.serialNumber),
       kmsKeyId: config.kmsKeyId,
     });
     log.info("issued", {
@@ -247,12 +247,4 @@ function describe(identity: ResolvedIdentity): Omit<IdentityResult, "outcome"> {
     environment: identity.environment,
     spiffeId: identity.spiffeId.toString(),
   };
-}
-
-function digest(parts: ReadonlyArray<string | number>, length: number): string {
-  return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, length);
-}
-
-function uuidShaped(hex32: string): string {
-  return `${hex32.slice(0, 8)}-${hex32.slice(8, 12)}-${hex32.slice(12, 16)}-${hex32.slice(16, 20)}-${hex32.slice(20, 32)}`;
 }

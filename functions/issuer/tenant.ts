@@ -11,6 +11,7 @@ import {
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { SVID_SECRET_OWNER, SvidSecretTag } from "../../layers/spiffe/index.ts";
+import { tagMap } from "../secrets/index.ts";
 import type { ResolvedIdentity } from "./registry/entries.ts";
 
 /** Builds a Secrets Manager client for a tenant account from assumed-role credentials. */
@@ -84,7 +85,7 @@ export async function readSecretState(
 ): Promise<SecretState> {
   try {
     const out = await sm.send(new DescribeSecretCommand({ SecretId: name }));
-    const tags = Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+    const tags = tagMap(out.Tags);
     if (tags[SvidSecretTag.OWNER] !== SVID_SECRET_OWNER) return { kind: "foreign" };
     const notAfterTag = tags[SvidSecretTag.NOT_AFTER];
     const notAfter = notAfterTag ? new Date(notAfterTag) : undefined;

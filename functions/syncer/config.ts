@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { DEFAULT_SVID_SECRET_NAME } from "../../layers/spiffe/index.ts";
+import { type Env, EnvReader } from "../config/env.ts";
+import { ConfigError } from "../config/errors.ts";
+import { OptIn } from "./opt-in.ts";
+
+/** The syncer's configuration: every variable it reads, validated. */
+export interface SyncerConfig {
+  svidSecretName: string;
+  keywhizUrl: URL;
+  /** PEM roots for the Keywhiz server's certificate. */
+  keywhizCaPem: string;
+  optIn: OptIn;
+  prefix: string;
+  kmsKeyId: string | undefined;
+  recoveryWindowDays: number;
+}
+
+const PREFIX = /^[\w/+=.@-]{1,256}$/;
+
+/**
+ * Reads and validates the syncer's configuration once, at start.
+ *
+ * @throws {ConfigError} naming the first bad variable.
+ */
+export function loadSyncerConfig(env: Env = process.env): SyncerConfig {
+  const r = new EnvReader(env);
+  const urlText = r.required("LAMBDA_SVID_KEYWHIZ_URL", "the https:// URL of the Keywhiz server");
+  let keywhizUrl: URL;
+  try {
+    keywhizUrl = new URL(urlText);
+  } catch {
+    throw new ConfigError("LAMBDA_SVID_KEYWHIZ_URL", "an https:// URL", urlText);
+  }
+  if (keywhizUrl.protocol !== "https:")
+    throw new ConfigError("LAMBDA_SVID_KEYWHIZ_URL", "an https:// URL", urlText);
+
+  const caText = r.required(
+    "LAMBDA_SVID_KEYWHIZ_CA",
+    "PEM certificates, or the path of a file holding them",
+  );
+  const keywhizCaPem = caText.includes("-----BEGIN CERTIFICATE-----") ? caText : readCaFile(caText);
+
+  const optInText = r.required(
+    "LAMBDA_SVID_SYNC_OPT_IN",
+    "comma-separated Keywhiz secret names and globs",
+  );
+  const optIn = OptIn.parse(optInText);
+  if (optIn.size === 0)
+    throw new ConfigError("LAMBDA_SVID_SYNC_OPT_IN", "at least one name or glob", optInText);
+
+  const prefix = r.string("LAMBDA_SVID_SYNC_PREFIX", "keywhiz/");
+  if (!PREFIX.test(prefix))
+    throw new ConfigError(
+      "LAMBDA_SVID_SYNC_PREFIX",
+      "1 to 256 characters of [A-Za-z0-9/_+=.@-]",
+      prefix,
+    );
+  const svidSecretName = r.string("LAMBDA_SVID_SECRET_NAME", DEFAULT_SVID_SECRET_NAME);
+  if (svidSecretName.startsWith(prefix)) {
+    throw new ConfigError(
+      "LAMBDA_SVID_SYNC_PREFIX",
+      `a prefix that does not cover the SVID secret ${svidSecretName}`,
+      prefix,
+    );
+  }
+  return {
+    svidSecretName,
+    keywhizUrl,
+    keywhizCaPem,
+    optIn,
+    prefix,
+    kmsKeyId: r.optional("LAMBDA_SVID_SYNC_KMS_KEY_ID"),
+    recoveryWindowDays: r.integer("LAMBDA_SVID_SYNC_RECOVERY_DAYS", 7, 7, 30),
+  };
+}
+
+function readCaFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError(
+      "LAMBDA_SVID_KEYWHIZ_CA",
+      "PEM certificates, or the path of a readable file holding them",
+      path,
+    );
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new ConfigError("LAMBDA_SVID_KEYWHIZ_CA", "a file holding PEM certificates", path);
+  }
+  return text;
+}

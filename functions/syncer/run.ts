@@ -11,13 +11,7 @@ import {
   type KeywhizSecretInfo,
   versionOf,
 } from "./keywhiz/model.ts";
-import {
-  deleteMirrored,
-  listMirrored,
-  MAX_SECRET_BYTES,
-  type MirroredSecret,
-  writeMirrored,
-} from "./mirror.ts";
+import { deleteMirrored, listMirrored, MAX_SECRET_BYTES, writeMirrored } from "./mirror.ts";
 import { findCollisions, secretsManagerName, toTagValue } from "./names.ts";
 
 export interface SecretOutcome {

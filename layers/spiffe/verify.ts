@@ -97,10 +97,12 @@ function* candidatePaths(
   }
   const issued = new Map<ParsedCertificate, Map<ParsedCertificate, boolean>>();
   const isIssuedBy = (child: ParsedCertificate, parent: ParsedCertificate): boolean => {
-    let row = issued.get(child);
-    if (row === undefined) issued.set(child, (row = new Map()));
-    let result = row.get(parent);
-    if (result === undefined) row.set(parent, (result = child.isIssuedBy(parent)));
+    const row = issued.get(child) ?? new Map<ParsedCertificate, boolean>();
+    issued.set(child, row);
+    const known = row.get(parent);
+    if (known !== undefined) return known;
+    const result = child.isIssuedBy(parent);
+    row.set(parent, result);
     return result;
   };
   const candidates = intermediates.filter((c) => !roots.some((root) => root.der.equals(c.der)));

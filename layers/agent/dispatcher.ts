@@ -1,0 +1,35 @@
+/**
+ * `fetch` dispatchers (undici Agents) that do mTLS with the current SVID and
+ * accept only the peers an authorizer allows; rebuilt on rotation.
+ */
+import { Agent, type Dispatcher } from "undici";
+import { tlsClientOptions } from "../spiffe/index.ts";
+import type { MtlsAgentOptions } from "./https-agent.ts";
+import { type Rotating, rotating } from "./rotating.ts";
+import type { SvidSource } from "./svid-source.ts";
+
+/**
+ * The dispatcher for `source`'s current SVID. Pass the dispatcher of each
+ * `get()` to `fetch`; a rotated SVID yields a new one, and the old one closes
+ * once its requests are done.
+ *
+ * @example
+ * const dispatchers = mtlsDispatchers(source, { authorizer: authorizeMemberOf("example.org") });
+ * await fetch("https://db.internal:8443/q", { dispatcher: await dispatchers.get() });
+ */
+export function mtlsDispatchers(
+  source: SvidSource,
+  options: MtlsAgentOptions,
+): Rotating<Dispatcher> {
+  return rotating(
+    source,
+    (held) =>
+      new Agent({
+        connections: options.maxSockets ?? 16,
+        connect: tlsClientOptions(held.svid, held.bundles, options.authorizer),
+      }),
+    (old) => {
+      old.close().catch(() => {});
+    },
+  );
+}

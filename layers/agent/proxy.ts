@@ -1,0 +1,239 @@
+/**
+ * The localhost proxy: the function speaks plain HTTP to 127.0.0.1, the agent
+ * speaks mTLS with its SVID to the route's upstream and accepts only the peer
+ * the route names. It serves nothing else: no key, no certificate, no status page.
+ */
+import { timingSafeEqual } from "node:crypto";
+import * as http from "node:http";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import { pipeline } from "node:stream";
+import { SpiffeError } from "../spiffe/index.ts";
+import { TOKEN_HEADER } from "./config.ts";
+import { mtlsHttpsAgents } from "./https-agent.ts";
+import type { Rotating } from "./rotating.ts";
+import type { Route } from "./routes.ts";
+import type { SvidSource } from "./svid-source.ts";
+
+/** What the proxy answers when it cannot forward, with the reason sent in {@link ERROR_HEADER}. */
+export const ProxyReason = {
+  TOKEN: { status: 403, reason: "proxy: missing or wrong token header" },
+  UNKNOWN_ROUTE: { status: 404, reason: "proxy: unknown route" },
+  PEER_REJECTED: { status: 502, reason: "proxy: upstream peer identity rejected" },
+  UPSTREAM_FAILED: { status: 502, reason: "proxy: upstream connection failed" },
+  NO_SVID: { status: 503, reason: "proxy: agent has no valid SVID" },
+  UPSTREAM_TIMEOUT: { status: 504, reason: "proxy: upstream timed out" },
+} as const;
+export type ProxyReason = (typeof ProxyReason)[keyof typeof ProxyReason];
+
+/** Response header naming a {@link ProxyReason} on answers the proxy itself gives. */
+export const ERROR_HEADER = "x-lambda-svid-error";
+
+/** RFC 9110 section 7.6.1 connection-specific fields, plus the proxy's own token header. */
+const DROPPED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  TOKEN_HEADER,
+]);
+
+/** OpenSSL verification failures: the upstream showed a certificate our bundle does not accept. */
+const CERT_REJECTED = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "INVALID_CA",
+  "INVALID_PURPOSE",
+]);
+
+export interface ProxyOptions {
+  routes: Map<string, Route>;
+  source: SvidSource;
+  /** Required value of {@link TOKEN_HEADER}; `undefined` turns the check off. */
+  token: string | undefined;
+  upstreamTimeoutMs: number;
+  maxSocketsPerRoute: number;
+}
+
+/** A running proxy. */
+export interface LocalProxy {
+  readonly port: number;
+  /**
+   * Stops accepting, lets in-flight requests finish for up to `budgetMs`, then
+   * cuts what is left.
+   */
+  close(budgetMs: number): Promise<void>;
+}
+
+/**
+ * Starts the proxy on 127.0.0.1:`port` (0 for any free port).
+ *
+ * @example
+ * const proxy = await startProxy(2777, { routes, source, token, upstreamTimeoutMs: 30_000, maxSocketsPerRoute: 16 });
+ */
+export async function startProxy(port: number, options: ProxyOptions): Promise<LocalProxy> {
+  const agents = new Map<string, Rotating<https.Agent>>();
+  for (const route of options.routes.values()) {
+    agents.set(
+      route.name,
+      mtlsHttpsAgents(options.source, {
+        authorizer: route.authorize,
+        maxSockets: options.maxSocketsPerRoute,
+      }),
+    );
+  }
+  const expected = options.token === undefined ? undefined : Buffer.from(options.token);
+  let closing = false;
+
+  const server = http.createServer((req, res) => {
+    if (closing) res.shouldKeepAlive = false;
+    if (expected !== undefined && !tokenMatches(req.headers[TOKEN_HEADER], expected)) {
+      return refuse(req, res, ProxyReason.TOKEN);
+    }
+    const target = resolve(req, options.routes);
+    if (target === undefined) return refuse(req, res, ProxyReason.UNKNOWN_ROUTE);
+    const rotatingAgent = agents.get(target.route.name) as Rotating<https.Agent>;
+    rotatingAgent.get().then(
+      (agent) => forward(req, res, target.route, target.path, agent, options.upstreamTimeoutMs),
+      () => refuse(req, res, ProxyReason.NO_SVID),
+    );
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((done, fail) => {
+    server.once("error", fail);
+    server.listen(port, "127.0.0.1", () => done());
+  });
+
+  return {
+    port: (server.address() as AddressInfo).port,
+    close(budgetMs) {
+      closing = true;
+      return new Promise<void>((done) => {
+        const idle = setInterval(() => server.closeIdleConnections(), 20);
+        const cut = setTimeout(() => server.closeAllConnections(), budgetMs);
+        server.close(() => {
+          clearInterval(idle);
+          clearTimeout(cut);
+          for (const agent of agents.values()) agent.close();
+          done();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+function tokenMatches(value: string | string[] | undefined, expected: Buffer): boolean {
+  if (typeof value !== "string") return false;
+  const given = Buffer.from(value);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** `Host: <route>` forwards the path as it is; otherwise the first path segment names the route. */
+function resolve(
+  req: http.IncomingMessage,
+  routes: Map<string, Route>,
+): { route: Route; path: string } | undefined {
+  const url = req.url ?? "/";
+  const host = (req.headers.host ?? "").replace(/:\d+$/, "");
+  const byHost = routes.get(host);
+  if (byHost !== undefined) return { route: byHost, path: url };
+  const match = /^\/([^/?#]+)(.*)$/.exec(url);
+  const route = match === null ? undefined : routes.get(match[1] as string);
+  if (route === undefined) return undefined;
+  const rest = match?.[2] ?? "";
+  return { route, path: rest.startsWith("/") ? rest : `/${rest}` };
+}
+
+function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  route: Route,
+  path: string,
+  agent: https.Agent,
+  timeoutMs: number,
+): void {
+  const base = route.url.pathname.replace(/\/$/, "");
+  const upstream = https.request(
+    {
+      agent,
+      host: route.url.hostname.replace(/^\[|\]$/g, ""),
+      port: route.url.port === "" ? 443 : Number(route.url.port),
+      servername: route.serverName,
+      method: req.method,
+      path: `${base}${path}`,
+      headers: { ...endToEnd(req.headers), host: route.url.host },
+      timeout: timeoutMs,
+    },
+    (upstreamRes) => {
+      res.writeHead(
+        upstreamRes.statusCode ?? 502,
+        upstreamRes.statusMessage,
+        endToEnd(upstreamRes.headers),
+      );
+      pipeline(upstreamRes, res, () => {});
+    },
+  );
+  upstream.on("timeout", () => upstream.destroy(new UpstreamTimeoutError()));
+  upstream.on("error", (err) => {
+    if (res.headersSent) res.destroy();
+    else refuse(req, res, classify(err));
+  });
+  pipeline(req, upstream, () => {});
+}
+
+/** Marks the upstream request the proxy itself cut for silence. */
+class UpstreamTimeoutError extends Error {
+  constructor() {
+    super(ProxyReason.UPSTREAM_TIMEOUT.reason);
+    this.name = "UpstreamTimeoutError";
+  }
+}
+
+function classify(err: Error): ProxyReason {
+  if (err instanceof UpstreamTimeoutError) return ProxyReason.UPSTREAM_TIMEOUT;
+  if (err instanceof SpiffeError) return ProxyReason.PEER_REJECTED;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && CERT_REJECTED.has(code)) return ProxyReason.PEER_REJECTED;
+  return ProxyReason.UPSTREAM_FAILED;
+}
+
+/** Headers without the hop-by-hop ones, including any the `Connection` header lists. */
+function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const listed = new Set(
+    String(headers.connection ?? "")
+      .split(",")
+      .map((name) => name.trim().toLowerCase()),
+  );
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !DROPPED.has(name) && !listed.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+/** Answers with a short reason and drops the request body unread. */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, why: ProxyReason): void {
+  const body = `${why.reason}\n`;
+  res.writeHead(why.status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    [ERROR_HEADER]: why.reason,
+  });
+  res.end(body);
+  req.resume();
+}

@@ -1,11 +1,14 @@
 import { z } from "zod";
+import { parseInvocation } from "../events/index.ts";
 import type { IssuerRequest } from "./run.ts";
 
 /** `detail-type` of the manual re-issue event on EventBridge. */
 export const REISSUE_DETAIL_TYPE = "lambda-svid.reissue";
 
-const reissue = z
-  .object({
+const REISSUE = {
+  detailType: REISSUE_DETAIL_TYPE,
+  action: "reissue",
+  request: {
     force: z.boolean().optional(),
     accounts: z
       .array(z.string().regex(/^\d{12}$/, "a 12-digit AWS account id"))
@@ -13,28 +16,13 @@ const reissue = z
       .optional(),
     services: z.array(z.string().min(1)).min(1).optional(),
     environments: z.array(z.string().min(1)).min(1).optional(),
-  })
-  .strict();
-
-const scheduled = z.object({
-  source: z.literal("aws.events"),
-  "detail-type": z.literal("Scheduled Event"),
-});
-
-const eventBridgeReissue = z.object({
-  "detail-type": z.literal(REISSUE_DETAIL_TYPE),
-  source: z.string().min(1),
-  detail: reissue,
-});
-
-const directReissue = reissue.extend({ action: z.literal("reissue") }).strict();
+  },
+};
 
 /** The event is none of the accepted shapes; the message says what was expected and what was wrong. */
 export class IssuerEventError extends Error {
-  constructor(detail: string) {
-    super(
-      `event: expected an EventBridge "Scheduled Event", an EventBridge "${REISSUE_DETAIL_TYPE}" event, or {"action": "reissue", ...}; ${detail}`,
-    );
+  constructor(message: string) {
+    super(message);
     this.name = "IssuerEventError";
   }
 }
@@ -50,34 +38,17 @@ export class IssuerEventError extends Error {
  * parseIssuerEvent({ action: "reissue", accounts: ["111122223333"], force: true });
  */
 export function parseIssuerEvent(event: unknown): IssuerRequest {
-  if (scheduled.safeParse(event).success) return { force: false };
-  const isObject = typeof event === "object" && event !== null;
-  if (
-    isObject &&
-    "detail-type" in event &&
-    (event as Record<string, unknown>)["detail-type"] === REISSUE_DETAIL_TYPE
-  ) {
-    const parsed = eventBridgeReissue.safeParse(event);
-    if (!parsed.success) throw new IssuerEventError(describeIssues(parsed.error));
-    return toRequest(parsed.data.detail);
+  let r: ReturnType<typeof parseInvocation<typeof REISSUE.request>>;
+  try {
+    r = parseInvocation(event, REISSUE);
+  } catch (err) {
+    throw new IssuerEventError((err as Error).message);
   }
-  if (isObject && "action" in event) {
-    const parsed = directReissue.safeParse(event);
-    if (!parsed.success) throw new IssuerEventError(describeIssues(parsed.error));
-    return toRequest(parsed.data);
-  }
-  throw new IssuerEventError("got an event of another shape");
-}
-
-function toRequest(r: z.infer<typeof reissue>): IssuerRequest {
+  if (r === undefined) return { force: false };
   return {
     force: r.force ?? false,
     ...(r.accounts ? { accounts: r.accounts } : {}),
     ...(r.services ? { services: r.services } : {}),
     ...(r.environments ? { environments: r.environments } : {}),
   };
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`).join("; ");
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseInvocation } from "../events/index.ts";
 
 /** `detail-type` of the manual re-sync event on EventBridge. */
 export const RESYNC_DETAIL_TYPE = "lambda-svid.resync";
@@ -9,53 +10,36 @@ export interface SyncRequest {
   secrets?: readonly string[];
 }
 
-const resync = z
-  .object({ force: z.boolean().optional(), secrets: z.array(z.string().min(1)).min(1).optional() })
-  .strict();
-const scheduled = z.object({
-  source: z.literal("aws.events"),
-  "detail-type": z.literal("Scheduled Event"),
-});
-const eventBridgeResync = z.object({
-  "detail-type": z.literal(RESYNC_DETAIL_TYPE),
-  source: z.string().min(1),
-  detail: resync,
-});
-const directResync = resync.extend({ action: z.literal("resync") }).strict();
+const RESYNC = {
+  detailType: RESYNC_DETAIL_TYPE,
+  action: "resync",
+  request: { force: z.boolean().optional(), secrets: z.array(z.string().min(1)).min(1).optional() },
+};
 
 /** The event is none of the accepted shapes. */
 export class SyncerEventError extends Error {
-  constructor(detail: string) {
-    super(
-      `event: expected an EventBridge "Scheduled Event", an EventBridge "${RESYNC_DETAIL_TYPE}" event, or {"action": "resync", ...}; ${detail}`,
-    );
+  constructor(message: string) {
+    super(message);
     this.name = "SyncerEventError";
   }
 }
 
 /**
- * Turns an invocation event into a run request.
+ * Turns an invocation event into a run request: the EventBridge schedule, an
+ * EventBridge `lambda-svid.resync` event or a direct `{"action": "resync"}`
+ * that may name `secrets` and may `force` a rewrite.
  *
  * @throws {SyncerEventError}
  * @example
  * parseSyncerEvent({ action: "resync", secrets: ["db-password"], force: true });
  */
 export function parseSyncerEvent(event: unknown): SyncRequest {
-  if (scheduled.safeParse(event).success) return { force: false };
-  const o =
-    typeof event === "object" && event !== null ? (event as Record<string, unknown>) : undefined;
-  const parsed =
-    o?.["detail-type"] === RESYNC_DETAIL_TYPE
-      ? eventBridgeResync.safeParse(event)
-      : o !== undefined && "action" in o
-        ? directResync.safeParse(event)
-        : undefined;
-  if (parsed === undefined) throw new SyncerEventError("got an event of another shape");
-  if (!parsed.success) {
-    throw new SyncerEventError(
-      parsed.error.issues.map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`).join("; "),
-    );
+  let r: ReturnType<typeof parseInvocation<typeof RESYNC.request>>;
+  try {
+    r = parseInvocation(event, RESYNC);
+  } catch (err) {
+    throw new SyncerEventError((err as Error).message);
   }
-  const r = "detail" in parsed.data ? parsed.data.detail : parsed.data;
+  if (r === undefined) return { force: false };
   return { force: r.force ?? false, ...(r.secrets ? { secrets: r.secrets } : {}) };
 }

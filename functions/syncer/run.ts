@@ -1,6 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { X509Svid } from "../../layers/spiffe/index.ts";
+import { mapConcurrent } from "../limits/index.ts";
 import type { SyncerConfig } from "./config.ts";
 import type { SyncRequest } from "./event.ts";
 import { KeywhizClient } from "./keywhiz/client.ts";
@@ -13,6 +14,9 @@ import {
 } from "./keywhiz/model.ts";
 import { deleteMirrored, listMirrored, MAX_SECRET_BYTES, writeMirrored } from "./mirror.ts";
 import { findCollisions, secretsManagerName, toTagValue } from "./names.ts";
+
+/** Secrets Manager writes in flight at once: a first sync of many secrets, well under the API's rate. */
+const WRITE_CONCURRENCY = 8;
 
 export interface SecretOutcome {
   keywhizName: string;
@@ -120,23 +124,23 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
       toFetch.length > 0
         ? await fetchAll(keywhiz, toFetch, report)
         : new Map<string, KeywhizSecret>();
-    for (const target of toFetch) {
+    await mapConcurrent(toFetch, WRITE_CONCURRENCY, async (target) => {
       const secret = contents.get(target.info.name);
-      if (secret === undefined) continue;
+      if (secret === undefined) return;
       const outcome = { keywhizName: target.info.name, secretName: target.secretName };
       if (secret.content.length !== secret.secretLength) {
         report.failed.push({
           ...outcome,
           reason: `content is ${secret.content.length} bytes, listed as ${secret.secretLength}`,
         });
-        continue;
+        return;
       }
       if (secret.content.length > MAX_SECRET_BYTES) {
         report.skipped.push({
           ...outcome,
           reason: `content is ${secret.content.length} bytes; Secrets Manager allows ${MAX_SECRET_BYTES}`,
         });
-        continue;
+        return;
       }
       try {
         await writeMirrored(deps.sm, mirrored.get(target.secretName), {
@@ -152,7 +156,7 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
         report.failed.push({ ...outcome, reason: describe(err) });
         logger.error("write failed", { ...outcome, reason: describe(err) });
       }
-    }
+    });
 
     if (request.secrets === undefined) {
       const keep = new Set(targets.map((t) => t.secretName));

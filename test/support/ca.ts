@@ -208,6 +208,24 @@ export class TestCa {
     );
   }
 
+  /**
+   * A web-PKI style server certificate signed by this CA: DNS names only, no
+   * SPIFFE ID, server authentication only.
+   *
+   * @example
+   * const server = await (await TestCa.root("keywhiz.test")).serverCert(["localhost"]);
+   */
+  async serverCert(dns: string[] = ["localhost"], opts: CertOptions = {}): Promise<IssuedCert> {
+    return this.leaf("", {
+      uris: [],
+      dns,
+      eku: [EKU.serverAuth],
+      keyUsage: KU.digitalSignature,
+      subject: `CN=${dns[0] ?? "server"}`,
+      ...opts,
+    });
+  }
+
   /** A leaf SVID with its chain up to (not including) the root. */
   async svid(path = "/workload", opts: CertOptions = {}): Promise<TestSvid> {
     const leaf = await this.leaf(path, opts);

@@ -2,10 +2,11 @@
  * Bundles every deployable with esbuild: one ESM file per Lambda handler and
  * the layer's contents, into `dist/`. Run with `npm run build`.
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build } from "esbuild";
+import { zipDirectory } from "./zip.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -14,14 +15,39 @@ const dist = join(root, "dist");
 const REQUIRE_BANNER =
   'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);';
 
+/**
+ * The agent starts on every cold start, so it takes the AWS SDK's ES modules,
+ * which esbuild can tree-shake: a third smaller, faster to load, less memory.
+ */
+const PREFER_ESM: BuildOptions = { mainFields: ["module", "main"] };
+
 /** What each deployable is built from, and where it lands under dist/. */
-export const bundles: Array<{ entry: string; outfile: string }> = [
+export const bundles: Array<{ entry: string; outfile: string; options?: BuildOptions }> = [
   { entry: "functions/issuer/handler.ts", outfile: "issuer/index.mjs" },
   {
     entry: "layers/spiffe/index.ts",
     outfile: "layer/nodejs/node_modules/@lambda-svid/spiffe/index.mjs",
   },
+  { entry: "layers/agent/main.ts", outfile: "layer/lambda-svid/agent.mjs", options: PREFER_ESM },
+  {
+    entry: "layers/agent/index.ts",
+    outfile: "layer/nodejs/node_modules/@lambda-svid/agent/index.mjs",
+    options: PREFER_ESM,
+  },
 ];
+
+/** The layer zip, built from `dist/layer/` after the bundles. */
+export const LAYER_ZIP = "lambda-svid-layer.zip";
+
+/**
+ * What Lambda starts from /opt/extensions: the agent on the runtime's own node
+ * (v1 supports the Node.js managed runtimes, whose node is /var/lang/bin/node).
+ */
+const EXTENSION_SCRIPT = `#!/bin/sh
+NODE=/var/lang/bin/node
+[ -x "$NODE" ] || NODE=node
+exec "$NODE" "$(dirname "$0")/../lambda-svid/agent.mjs"
+`;
 
 const common: BuildOptions = {
   bundle: true,
@@ -39,16 +65,26 @@ const common: BuildOptions = {
 export async function buildAll(outDir: string = dist): Promise<string[]> {
   await rm(outDir, { recursive: true, force: true });
   const outputs: string[] = [];
-  for (const { entry, outfile } of bundles) {
+  for (const { entry, outfile, options } of bundles) {
     const out = join(outDir, outfile);
     await mkdir(dirname(out), { recursive: true });
-    await build({ ...common, entryPoints: [join(root, entry)], outfile: out });
+    await build({ ...common, ...options, entryPoints: [join(root, entry)], outfile: out });
     outputs.push(out);
   }
-  await writeFile(
-    join(outDir, "layer/nodejs/node_modules/@lambda-svid/spiffe/package.json"),
-    `${JSON.stringify({ name: "@lambda-svid/spiffe", type: "module", main: "index.mjs", exports: "./index.mjs" }, null, 2)}\n`,
-  );
+  for (const name of ["spiffe", "agent"]) {
+    await writeFile(
+      join(outDir, `layer/nodejs/node_modules/@lambda-svid/${name}/package.json`),
+      `${JSON.stringify({ name: `@lambda-svid/${name}`, type: "module", main: "index.mjs", exports: "./index.mjs" }, null, 2)}\n`,
+    );
+  }
+  const extension = join(outDir, "layer/extensions/lambda-svid");
+  await mkdir(dirname(extension), { recursive: true });
+  await writeFile(extension, EXTENSION_SCRIPT);
+  await chmod(extension, 0o755);
+  outputs.push(extension);
+  const zip = join(outDir, LAYER_ZIP);
+  await zipDirectory(join(outDir, "layer"), zip);
+  outputs.push(zip);
   return outputs;
 }
 

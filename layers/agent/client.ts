@@ -7,8 +7,8 @@ import type * as https from "node:https";
 import type { Dispatcher } from "undici";
 import { EnvReader } from "../../functions/config/env.ts";
 import { DEFAULT_SVID_SECRET_NAME } from "../spiffe/index.ts";
+import { loadFreshness } from "./config.ts";
 import { mtlsDispatchers } from "./dispatcher.ts";
-import { DEFAULT_FRESHNESS } from "./freshness.ts";
 import { type MtlsAgentOptions, mtlsHttpsAgents } from "./https-agent.ts";
 import type { Rotating } from "./rotating.ts";
 import { type HeldSvid, SvidSource } from "./svid-source.ts";
@@ -26,20 +26,7 @@ export function defaultSvidSource(): SvidSource {
     const r = new EnvReader(process.env);
     shared = new SvidSource({
       secretName: r.string("LAMBDA_SVID_SECRET_NAME", DEFAULT_SVID_SECRET_NAME),
-      refreshIntervalMs: r.duration(
-        "LAMBDA_SVID_REFRESH_INTERVAL",
-        DEFAULT_FRESHNESS.refreshIntervalMs,
-        1_000,
-        86_400_000,
-        "a duration from 1s to 24h, e.g. 1h",
-      ),
-      refreshThresholdMs: r.duration(
-        "LAMBDA_SVID_REFRESH_THRESHOLD",
-        DEFAULT_FRESHNESS.refreshThresholdMs,
-        0,
-        86_400_000,
-        "a duration up to 24h, e.g. 6h",
-      ),
+      ...loadFreshness(r),
       onRefreshError: (err) =>
         console.warn(`lambda-svid: keeping the current SVID: ${err.message}`),
     });

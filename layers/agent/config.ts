@@ -60,20 +60,7 @@ export function loadAgentConfig(
     port: r.integer("LAMBDA_SVID_PORT", DEFAULT_PORT, 0, 65_535),
     routes: routes(r, env, readFile),
     token,
-    refreshIntervalMs: r.duration(
-      "LAMBDA_SVID_REFRESH_INTERVAL",
-      DEFAULT_FRESHNESS.refreshIntervalMs,
-      SECOND,
-      24 * HOUR,
-      "a duration from 1s to 24h, e.g. 1h",
-    ),
-    refreshThresholdMs: r.duration(
-      "LAMBDA_SVID_REFRESH_THRESHOLD",
-      DEFAULT_FRESHNESS.refreshThresholdMs,
-      0,
-      24 * HOUR,
-      "a duration up to 24h, e.g. 6h",
-    ),
+    ...loadFreshness(r),
     upstreamTimeoutMs: r.duration(
       "LAMBDA_SVID_UPSTREAM_TIMEOUT",
       30 * SECOND,
@@ -88,6 +75,33 @@ export function loadAgentConfig(
       0,
       60 * SECOND,
       "a duration up to 60s, e.g. 1500ms",
+    ),
+  };
+}
+
+/**
+ * The freshness variables, shared by the extension and the in-process client
+ * so both rotate alike.
+ *
+ * @throws {ConfigError} naming the variable at fault.
+ * @example
+ * new SvidSource({ ...loadFreshness(new EnvReader(process.env)) });
+ */
+export function loadFreshness(r: EnvReader): FreshnessPolicy {
+  return {
+    refreshIntervalMs: r.duration(
+      "LAMBDA_SVID_REFRESH_INTERVAL",
+      DEFAULT_FRESHNESS.refreshIntervalMs,
+      SECOND,
+      24 * HOUR,
+      "a duration from 1s to 24h, e.g. 1h",
+    ),
+    refreshThresholdMs: r.duration(
+      "LAMBDA_SVID_REFRESH_THRESHOLD",
+      DEFAULT_FRESHNESS.refreshThresholdMs,
+      0,
+      24 * HOUR,
+      "a duration up to 24h, e.g. 6h",
     ),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * A client of the Lambda Extensions API (`AWS_LAMBDA_RUNTIME_API`, version
- * 2020-01-01): register, wait for the next event, report errors. Plain
+ * 2020-01-01): register, wait for the next event, report a failed init. Plain
  * `node:http` with no timeouts, because `event/next` is a long poll that
  * only returns when Lambda has an event.
  */
@@ -51,17 +51,8 @@ export class ExtensionsApi {
 
   /** Reports a failed init; Lambda then fails the function's init with `errorType`. */
   async initError(errorType: string, message: string): Promise<void> {
-    await this.error("init", errorType, message);
-  }
-
-  /** Reports a fatal error after init, just before exiting. */
-  async exitError(errorType: string, message: string): Promise<void> {
-    await this.error("exit", errorType, message);
-  }
-
-  private async error(phase: string, errorType: string, message: string): Promise<void> {
     await call(
-      `${this.base}/${phase}/error`,
+      `${this.base}/init/error`,
       "POST",
       { ...this.headers(), "Lambda-Extension-Function-Error-Type": errorType },
       { errorMessage: message, errorType, stackTrace: [] },

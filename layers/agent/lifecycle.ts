@@ -9,7 +9,7 @@ import { type AgentConfig, loadAgentConfig } from "./config.ts";
 import { AgentError, AgentReason } from "./errors.ts";
 import { ExtensionsApi } from "./extensions-api.ts";
 import { type LocalProxy, startProxy } from "./proxy.ts";
-import { SvidSource } from "./svid-source.ts";
+import { type HeldSvid, SvidSource } from "./svid-source.ts";
 
 /** The extension's name: the file Lambda starts, `/opt/extensions/lambda-svid`. */
 export const EXTENSION_NAME = "lambda-svid";
@@ -46,6 +46,7 @@ async function start(config: AgentConfig): Promise<{ source: SvidSource; proxy: 
     refreshThresholdMs: config.refreshThresholdMs,
     onRefreshError: (err) =>
       console.warn(`${EXTENSION_NAME}: keeping the current SVID: ${err.message}`),
+    onRotate: (held) => console.error(`${EXTENSION_NAME}: SVID rotated: ${describeSvid(held)}`),
   });
   const held = await source.read();
   const proxy = await startProxy(config.port, {
@@ -56,9 +57,15 @@ async function start(config: AgentConfig): Promise<{ source: SvidSource; proxy: 
     maxSocketsPerRoute: config.maxSocketsPerRoute,
   });
   console.error(
-    `${EXTENSION_NAME}: listening on 127.0.0.1:${proxy.port} as ${held.svid.id} (serial ${held.svid.leaf.serialNumber}, not after ${held.svid.notAfter.toISOString()}; routes: ${[...config.routes.keys()].join(", ") || "none"})`,
+    `${EXTENSION_NAME}: listening on 127.0.0.1:${proxy.port} as ${describeSvid(held)}; routes: ${[...config.routes.keys()].join(", ") || "none"}`,
   );
   return { source, proxy };
+}
+
+/** What a log line may say about an SVID: public facts only. */
+function describeSvid(held: HeldSvid): string {
+  const { svid } = held;
+  return `${svid.id} (serial ${svid.leaf.serialNumber}, not after ${svid.notAfter.toISOString()})`;
 }
 
 async function runExtension(env: Env, runtimeApi: string): Promise<number> {

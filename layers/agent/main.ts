@@ -2,10 +2,13 @@
  * Entry point of the agent process, bundled to `lambda-svid/agent.mjs` in the
  * layer and started by `extensions/lambda-svid` on the runtime's own `node`.
  */
+import { AgentError } from "./errors.ts";
 import { runAgent } from "./lifecycle.ts";
 
 process.exitCode = await runAgent(process.env).catch((err: unknown) => {
-  console.error(`lambda-svid: ${err instanceof Error ? err.message : "unknown error"}`);
+  // Only our own messages are known to hold nothing secret.
+  const text = err instanceof AgentError ? err.message : err instanceof Error ? err.name : "error";
+  console.error(`lambda-svid: ${text}`);
   return 1;
 });
 process.exit();

@@ -38,6 +38,8 @@ export interface SvidSourceOptions extends Partial<FreshnessPolicy> {
   now?: () => Date;
   /** Told about background re-reads that failed; the held SVID stays in use meanwhile. */
   onRefreshError?: (err: AgentError) => void;
+  /** Told when a read returns a different SVID than the one held. */
+  onRotate?: (held: HeldSvid) => void;
 }
 
 /**
@@ -54,6 +56,7 @@ export class SvidSource {
   private readonly policy: FreshnessPolicy;
   private readonly now: () => Date;
   private readonly onRefreshError: (err: AgentError) => void;
+  private readonly onRotate: (held: HeldSvid) => void;
   private client: SecretReader | undefined;
   private held: HeldSvid | undefined;
   private reading: Promise<HeldSvid> | undefined;
@@ -66,6 +69,7 @@ export class SvidSource {
     };
     this.now = options.now ?? (() => new Date());
     this.onRefreshError = options.onRefreshError ?? (() => {});
+    this.onRotate = options.onRotate ?? (() => {});
     this.client = options.client;
   }
 
@@ -146,8 +150,10 @@ export class SvidSource {
     const previous = this.held;
     const same = previous?.svid.leaf.x509.fingerprint256 === secret.svid.leaf.x509.fingerprint256;
     const generation = previous === undefined ? 1 : previous.generation + (same ? 0 : 1);
-    this.held = { ...secret, fetchedAt, generation };
-    return this.held;
+    const held: HeldSvid = { ...secret, fetchedAt, generation };
+    this.held = held;
+    if (previous !== undefined && !same) this.onRotate(held);
+    return held;
   }
 }
 

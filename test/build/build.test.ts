@@ -31,4 +31,27 @@ describe("npm run build", () => {
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dir });
     expect(out.toString()).toBe("spiffe://example.org/prod/web");
   });
+
+  it.each([
+    [
+      "issuer/index.mjs",
+      { LAMBDA_SVID_TRUST_DOMAIN: "Bad_Domain" },
+      'config: LAMBDA_SVID_TRUST_DOMAIN is "Bad_Domain"',
+    ],
+    [
+      "syncer/index.mjs",
+      { LAMBDA_SVID_KEYWHIZ_URL: "http://keywhiz" },
+      'config: LAMBDA_SVID_KEYWHIZ_URL is "http://keywhiz"',
+    ],
+  ])(
+    "the %s Lambda bundle loads on plain node and refuses a bad variable by name",
+    (bundle, env, message) => {
+      const file = outputs.find((o) => o.endsWith(bundle)) as string;
+      const script = `import(${JSON.stringify(file)}).then(() => process.stdout.write("loaded"), (e) => process.stdout.write(e.message))`;
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        env: { PATH: process.env.PATH ?? "", AWS_REGION: "us-east-1", ...env },
+      });
+      expect(out.toString()).toContain(message);
+    },
+  );
 });

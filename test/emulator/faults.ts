@@ -50,7 +50,13 @@ export interface CallCount {
   remove(): void;
 }
 
-export type FaultKind = "throttle" | "server-error" | "access-denied" | "timeout";
+/** `too-many-requests` is how Organizations throttles (TooManyRequestsException). */
+export type FaultKind =
+  | "throttle"
+  | "too-many-requests"
+  | "server-error"
+  | "access-denied"
+  | "timeout";
 
 export interface FaultOptions {
   /** Operation names to fault, e.g. `["IssueCertificate"]`. */
@@ -204,6 +210,12 @@ const ERRORS = {
     json: [400, "ThrottlingException"],
     query: [400, "Throttling"],
     message: "Rate exceeded",
+  },
+  "too-many-requests": {
+    json: [400, "TooManyRequestsException"],
+    query: [400, "Throttling"],
+    message:
+      "AWS Organizations can't complete your request because another request is already in progress.",
   },
   "access-denied": {
     json: [400, "AccessDeniedException"],

@@ -191,14 +191,18 @@ describe("issuer against the emulator", () => {
     expect(report.counts["not-reached"]).toBe(2);
   });
 
-  it("pages through a large Organization and rides out throttled ListTagsForResource", async () => {
+  it("pages through a large Organization and rides out TooManyRequestsException on ListTagsForResource", async () => {
     let calls: ReturnType<typeof countCalls> | undefined;
     const h = await issuerHarness({
       accounts: 45,
       env: { LAMBDA_SVID_ORGANIZATIONS_RATE: "100" },
       withOrganizations: (client) => {
         calls = countCalls(client);
-        injectFaults(client, { commands: ["ListTagsForResource"], kind: "throttle", times: 3 });
+        injectFaults(client, {
+          commands: ["ListTagsForResource"],
+          kind: "too-many-requests",
+          times: 3,
+        });
       },
     });
     const { report } = await h.run();

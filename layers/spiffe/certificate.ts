@@ -67,7 +67,10 @@ export class ParsedCertificate {
   readonly nameConstraints: NameConstraintSet | undefined;
   readonly unhandledCriticalExtensions: string[];
 
-  /** @throws Error when the DER is not a certificate; callers wrap it in their own typed error. */
+  /**
+   * @throws Error when the DER is not a certificate or repeats an extension;
+   *   callers wrap it in their own typed error.
+   */
   constructor(der: Buffer) {
     this.der = der;
     this.x509 = new X509Certificate(der);
@@ -89,7 +92,12 @@ export class ParsedCertificate {
     let nameConstraints: NameConstraintSet | undefined;
     const unhandled: string[] = [];
 
+    const seen = new Set<string>();
     for (const ext of tbs.extensions ?? []) {
+      // RFC 5280 4.2: at most one instance of each extension. Two SAN extensions
+      // would let two parsers see two different identities in one certificate.
+      if (seen.has(ext.extnID)) throw new Error(`extension ${ext.extnID} appears more than once`);
+      seen.add(ext.extnID);
       const value = ext.extnValue.buffer;
       switch (ext.extnID) {
         case id_ce_basicConstraints: {

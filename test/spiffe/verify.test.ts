@@ -318,6 +318,18 @@ describe("X509-SVID: signing certificates and path validation", () => {
 });
 
 describe("malformed input", () => {
+  it("RFC 5280 4.2: a certificate with two SAN extensions is refused, not read either way", async () => {
+    const second = new x509.SubjectAlternativeNameExtension([
+      { type: "url", value: "spiffe://example.org/admin" },
+    ]);
+    const svid = await root.svid("/a", { extra: [second] });
+    const err = thrown(() => verifyX509Svid(svid.chainPem, root.bundle()), SvidError);
+    expect(err.reason).toBe(SvidReason.MALFORMED_CERTIFICATE);
+    expect(err.message).toBe(
+      "x509svid: certificate cannot be parsed: certificate 0: extension 2.5.29.17 appears more than once",
+    );
+  });
+
   it("rejects an empty chain", () => {
     expect(reasonOf(() => verifyX509Svid("", root.bundle()))).toBe(SvidReason.NO_CERTIFICATES);
   });

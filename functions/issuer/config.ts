@@ -1,11 +1,10 @@
+import { ConfigError, type Env, EnvReader } from "../../layers/config/index.ts";
 import {
   DEFAULT_SVID_SECRET_NAME,
   parseTrustDomain,
   SpiffeIdError,
   type TrustDomain,
 } from "../../layers/spiffe/index.ts";
-import { type Env, EnvReader } from "../config/env.ts";
-import { ConfigError } from "../config/errors.ts";
 import { IdTemplate } from "./identity.ts";
 
 const HOUR = 3_600_000;

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
+import { ConfigError, type Env, EnvReader } from "../../layers/config/index.ts";
 import { DEFAULT_SVID_SECRET_NAME } from "../../layers/spiffe/index.ts";
-import { type Env, EnvReader } from "../config/env.ts";
-import { ConfigError } from "../config/errors.ts";
 import { OptIn } from "./opt-in.ts";
 
 /** The syncer's configuration: every variable it reads, validated. */

@@ -4,8 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { type Env, EnvReader } from "../../functions/config/env.ts";
-import { ConfigError } from "../../functions/config/errors.ts";
+import { ConfigError, type Env, EnvReader } from "../config/index.ts";
 import { DEFAULT_SVID_SECRET_NAME } from "../spiffe/index.ts";
 import { DEFAULT_FRESHNESS, type FreshnessPolicy } from "./freshness.ts";
 import { parseRoutes, type Route } from "./routes.ts";

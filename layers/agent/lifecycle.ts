@@ -3,8 +3,8 @@
  * API, ready before the first `event/next`), or outside Lambda as a plain local
  * sidecar process.
  */
-import type { Env } from "../../functions/config/env.ts";
-import { ConfigError } from "../../functions/config/errors.ts";
+
+import { ConfigError, type Env } from "../config/index.ts";
 import { type AgentConfig, loadAgentConfig } from "./config.ts";
 import { AgentError, AgentReason } from "./errors.ts";
 import { ExtensionsApi } from "./extensions-api.ts";

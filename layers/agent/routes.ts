@@ -3,7 +3,7 @@
  * which TLS server name, and which SPIFFE identity must answer there.
  */
 
-import { ConfigError } from "../../functions/config/errors.ts";
+import { ConfigError } from "../config/index.ts";
 import {
   type Authorizer,
   authorizeMemberOf,

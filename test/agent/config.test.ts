@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../functions/config/errors.ts";
 import { DEFAULT_PORT, loadAgentConfig } from "../../layers/agent/index.ts";
+import { ConfigError } from "../../layers/config/index.ts";
 import { parseSpiffeId } from "../../layers/spiffe/index.ts";
 import { thrown } from "../support/thrown.ts";
 

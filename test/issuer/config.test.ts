@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, parseDuration } from "../../functions/config/duration.ts";
-import { ConfigError } from "../../functions/config/errors.ts";
 import { loadIssuerConfig } from "../../functions/issuer/config.ts";
+import { ConfigError, formatDuration, parseDuration } from "../../layers/config/index.ts";
 
 const base = {
   LAMBDA_SVID_TRUST_DOMAIN: "example.org",

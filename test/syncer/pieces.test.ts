@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../functions/config/errors.ts";
 import { loadSyncerConfig } from "../../functions/syncer/config.ts";
 import { parseSyncerEvent, SyncerEventError } from "../../functions/syncer/event.ts";
 import {
@@ -12,6 +11,7 @@ import {
 } from "../../functions/syncer/keywhiz/model.ts";
 import { findCollisions, secretsManagerName, toTagValue } from "../../functions/syncer/names.ts";
 import { OptIn } from "../../functions/syncer/opt-in.ts";
+import { ConfigError } from "../../layers/config/index.ts";
 import { thrown } from "../support/thrown.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";

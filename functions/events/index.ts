@@ -22,12 +22,13 @@ export interface InvocationShapes<T extends z.ZodRawShape> {
 /**
  * `undefined` for the scheduled event, the validated request for a manual one.
  *
- * @throws Error whose message says what was expected and, field by field, what was wrong;
- *   callers wrap it in their own error type.
+ * @param fail makes the caller's own error from a message that says what was
+ *   expected and, field by field, what was wrong.
  */
 export function parseInvocation<T extends z.ZodRawShape>(
   event: unknown,
   shapes: InvocationShapes<T>,
+  fail: (message: string) => Error,
 ): z.infer<z.ZodObject<T>> | undefined {
   if (scheduled.safeParse(event).success) return undefined;
   const request = z.object(shapes.request).strict();
@@ -44,13 +45,13 @@ export function parseInvocation<T extends z.ZodRawShape>(
         ? request.extend({ action: z.literal(shapes.action) }).strict()
         : undefined;
   const expected = `expected an EventBridge "Scheduled Event", an EventBridge "${shapes.detailType}" event, or {"action": "${shapes.action}", ...}`;
-  if (schema === undefined) throw new Error(`event: ${expected}; got an event of another shape`);
+  if (schema === undefined) throw fail(`event: ${expected}; got an event of another shape`);
   const parsed = schema.safeParse(event);
   if (!parsed.success) {
     const issues = parsed.error.issues
       .map((i) => `${i.path.join(".") || "(event)"}: ${i.message}`)
       .join("; ");
-    throw new Error(`event: ${expected}; ${issues}`);
+    throw fail(`event: ${expected}; ${issues}`);
   }
   const data = parsed.data as Record<string, unknown>;
   const { action: _action, ...fields } =

@@ -38,12 +38,7 @@ export class IssuerEventError extends Error {
  * parseIssuerEvent({ action: "reissue", accounts: ["111122223333"], force: true });
  */
 export function parseIssuerEvent(event: unknown): IssuerRequest {
-  let r: ReturnType<typeof parseInvocation<typeof REISSUE.request>>;
-  try {
-    r = parseInvocation(event, REISSUE);
-  } catch (err) {
-    throw new IssuerEventError((err as Error).message);
-  }
+  const r = parseInvocation(event, REISSUE, (message) => new IssuerEventError(message));
   if (r === undefined) return { force: false };
   return {
     force: r.force ?? false,

@@ -34,12 +34,7 @@ export class SyncerEventError extends Error {
  * parseSyncerEvent({ action: "resync", secrets: ["db-password"], force: true });
  */
 export function parseSyncerEvent(event: unknown): SyncRequest {
-  let r: ReturnType<typeof parseInvocation<typeof RESYNC.request>>;
-  try {
-    r = parseInvocation(event, RESYNC);
-  } catch (err) {
-    throw new SyncerEventError((err as Error).message);
-  }
+  const r = parseInvocation(event, RESYNC, (message) => new SyncerEventError(message));
   if (r === undefined) return { force: false };
   return { force: r.force ?? false, ...(r.secrets ? { secrets: r.secrets } : {}) };
 }

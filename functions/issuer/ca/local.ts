@@ -50,7 +50,6 @@ export class LocalCertificateAuthority implements CertificateAuthority {
     }
     const keyPem = pemBlock(text, "PRIVATE KEY");
     const certPem = pemBlock(text, "CERTIFICATE");
-    await writeFile(join(directory, BUNDLE_FILE), certPem);
     const key = await webcrypto.subtle.importKey(
       "pkcs8",
       x509.PemConverter.decodeFirst(keyPem),
@@ -143,6 +142,7 @@ async function createRoot(directory: string, trustDomain: TrustDomain): Promise<
   await writeFile(temp, text, { mode: 0o600 });
   try {
     await link(temp, join(directory, CA_FILE));
+    await writeFile(join(directory, BUNDLE_FILE), `${cert.toString("pem")}\n`);
     return text;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;

@@ -109,6 +109,38 @@ describe("injectFaults", () => {
     expect(faults.count("GetSecretValue")).toBe(1);
   });
 
+  it("answers ResourceNotFoundException as the service's own exception, not retried", async () => {
+    const client = secretsClient();
+    const faults = injectFaults(client, { commands: ["GetSecretValue"], kind: "not-found" });
+    await expect(read(client)).rejects.toMatchObject({
+      name: "ResourceNotFoundException",
+      $metadata: { attempts: 1 },
+    });
+    expect(faults.count("GetSecretValue")).toBe(1);
+  });
+
+  it("delays a request, then sends it on to the emulator", async () => {
+    const client = secretsClient();
+    injectFaults(client, { commands: ["GetSecretValue"], kind: "delay", delayMs: 300 });
+    const started = performance.now();
+    expect((await read(client)).SecretString).toBe("real value");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it("gives up a delayed request when the caller's abortSignal fires", async () => {
+    const client = secretsClient();
+    const faults = injectFaults(client, { commands: ["GetSecretValue"], kind: "delay" });
+    const started = performance.now();
+    const error = await client
+      .send(new GetSecretValueCommand({ SecretId: SECRET }), {
+        abortSignal: AbortSignal.timeout(200),
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "AbortError" });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(faults.count("GetSecretValue")).toBe(1);
+  });
+
   it("speaks the query protocol to STS: a throttle is retried, a denial is AccessDenied", async () => {
     const sts = new STSClient({ ...clientConfigForAccount(account), ...fastRetries() });
     const throttle = injectFaults(sts, {

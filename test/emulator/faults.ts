@@ -50,13 +50,22 @@ export interface CallCount {
   remove(): void;
 }
 
-/** `too-many-requests` is how Organizations throttles (TooManyRequestsException). */
+/**
+ * `too-many-requests` is how Organizations throttles (TooManyRequestsException);
+ * `not-found` is Secrets Manager's ResourceNotFoundException and `target-not-found`
+ * Organizations' TargetNotFoundException; `delay` holds the request back for
+ * `delayMs` before sending it on, like a slow network, and gives up when the
+ * caller's `abortSignal` fires, as the SDK's HTTP handler does.
+ */
 export type FaultKind =
   | "throttle"
   | "too-many-requests"
   | "server-error"
   | "access-denied"
-  | "timeout";
+  | "not-found"
+  | "target-not-found"
+  | "timeout"
+  | "delay";
 
 export interface FaultOptions {
   /** Operation names to fault, e.g. `["IssueCertificate"]`. */
@@ -70,6 +79,8 @@ export interface FaultOptions {
   probability?: number;
   /** Source of `[0, 1)` numbers for `probability`; pass `seededRandom(seed)` for repeatable runs. */
   random?: () => number;
+  /** How long a `delay` fault holds each request back. Defaults to 60 seconds. */
+  delayMs?: number;
 }
 
 export interface FaultInjection extends CallCount {
@@ -144,6 +155,10 @@ export function injectFaults(client: MiddlewareClient, options: FaultOptions): F
       if (!matches) return next(args);
       injected++;
       if (kind === "timeout") throw timeoutError();
+      if (kind === "delay") {
+        await delay(options.delayMs ?? 60_000, abortSignalOf(context));
+        return next(args);
+      }
       return { response: faultResponse(kind, args.request as HttpRequest) };
     };
   client.middlewareStack.addRelativeTo(fault, {
@@ -191,6 +206,33 @@ function operationName(context: HandlerExecutionContext): string {
   return (context.commandName ?? "unknown").replace(/Command$/, "");
 }
 
+/**
+ * The signal the caller passed to `send`, where the SDK keeps it for its own
+ * middleware; clients built on older Smithy versions do not, and then a delay
+ * runs its full length.
+ */
+function abortSignalOf(context: HandlerExecutionContext): AbortSignal | undefined {
+  return (context as { __smithy_context?: { abortSignal?: AbortSignal } }).__smithy_context
+    ?.abortSignal;
+}
+
+/** Waits `ms`, or rejects as the SDK's HTTP handler does once `signal` aborts. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => {
+      clearTimeout(timer);
+      reject(Object.assign(new Error("Request aborted"), { name: "AbortError" }));
+    };
+    // Unreferenced, so a test that has moved on does not wait for a delayed request.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }, ms).unref();
+    if (signal?.aborted) aborted();
+    else signal?.addEventListener("abort", aborted, { once: true });
+  });
+}
+
 /** As `@smithy/node-http-handler` rejects when a socket idles past its timeout. */
 function timeoutError(): Error {
   return Object.assign(
@@ -221,6 +263,16 @@ const ERRORS = {
     json: [400, "AccessDeniedException"],
     query: [403, "AccessDenied"],
     message: "User is not authorized to perform this action (injected fault).",
+  },
+  "not-found": {
+    json: [400, "ResourceNotFoundException"],
+    query: [404, "NoSuchEntity"],
+    message: "Secrets Manager can't find the specified secret (injected fault).",
+  },
+  "target-not-found": {
+    json: [400, "TargetNotFoundException"],
+    query: [404, "NoSuchEntity"],
+    message: "You specified a target that doesn't exist (injected fault).",
   },
   "server-error": {
     json: [500, "InternalFailure"],

@@ -1,0 +1,349 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Terraform template text, not JavaScript templates
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  type PolicyDocument,
+  PolicyError,
+  PolicyReason,
+  type PolicyStatement,
+  PolicyTemplate,
+  renderPolicy,
+  renderPolicyText,
+  templatePlaceholders,
+} from "../../infra/policies/render.ts";
+import { thrown } from "../support/thrown.ts";
+
+const CA_ARN =
+  "arn:aws:acm-pca:eu-west-1:111111111111:certificate-authority/0e2b8f4c-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
+const TEMPLATE_ARN = "arn:aws:acm-pca:::template/EndEntityCertificate/V1";
+const ISSUER_ROLE_ARN = "arn:aws:iam::111111111111:role/lambda-svid-issuer";
+const KEY_ARN = "arn:aws:kms:eu-west-1:222222222222:key/5b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e";
+const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:222222222222:secret:lambda-svid/svid-??????";
+
+/** Example values for every placeholder any template uses. */
+const VALUES: Record<string, string> = {
+  partition: "aws",
+  region: "eu-west-1",
+  account_id: "222222222222",
+  management_account_id: "000000000000",
+  issuer_account_id: "111111111111",
+  org_id: "o-exampleorg1",
+  ca_arn: CA_ARN,
+  template_arn: TEMPLATE_ARN,
+  writer_role_name: "lambda-svid-writer",
+  failure_queue_arn: "arn:aws:sqs:eu-west-1:111111111111:lambda-svid-issuer-failures",
+  function_name: "lambda-svid-fn",
+  issuer_role_arn: ISSUER_ROLE_ARN,
+  external_id: "lambda-svid-7f3a",
+  secret_name: "lambda-svid/svid",
+  kms_key_arn: KEY_ARN,
+  sync_prefix: "keywhiz/",
+  sync_kms_key_arn: KEY_ARN,
+  bucket_name: "lambda-svid-artifacts",
+};
+
+function render(template: PolicyTemplate): PolicyDocument {
+  const values = Object.fromEntries(templatePlaceholders(template).map((n) => [n, VALUES[n]]));
+  return renderPolicy(template, values as Record<string, string>);
+}
+
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
+const allows = (doc: PolicyDocument): PolicyStatement[] =>
+  doc.Statement.filter((s) => s.Effect === "Allow");
+const allowedActions = (doc: PolicyDocument): string[] =>
+  allows(doc)
+    .flatMap((s) => list(s.Action))
+    .sort();
+const statementsFor = (doc: PolicyDocument, action: string): PolicyStatement[] =>
+  allows(doc).filter((s) => list(s.Action).includes(action));
+
+/** Read-only actions by their verb; everything else counts as a write. */
+const READ_VERB = /^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]*$/;
+/** Write actions AWS offers no resource-level permission for; their Resource can only be "*". */
+const NO_RESOURCE_LEVEL = new Set(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
+
+const SDK_SERVICE: Record<string, string> = {
+  "@aws-sdk/client-organizations": "organizations",
+  "@aws-sdk/client-acm-pca": "acm-pca",
+  "@aws-sdk/client-secrets-manager": "secretsmanager",
+  "@aws-sdk/client-sts": "sts",
+};
+
+/** The IAM actions the given source files send, from the `new XCommand(` calls and their imports. */
+function actionsCalledIn(...files: string[]): string[] {
+  const actions = new Set<string>();
+  for (const file of files) {
+    const source = readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
+    for (const [, names, from] of source.matchAll(/import\s*{([^}]*)}\s*from\s*"([^"]+)"/g)) {
+      const service = SDK_SERVICE[from as string];
+      if (service === undefined) continue;
+      for (const raw of (names as string).split(",")) {
+        const name = raw.replace(/^\s*type\s+/, "").trim();
+        if (name.endsWith("Command") && source.includes(`new ${name}(`))
+          actions.add(`${service}:${name.slice(0, -"Command".length)}`);
+        // The SDK waiter polls GetCertificate.
+        if (name === "waitUntilCertificateIssued") actions.add("acm-pca:GetCertificate");
+      }
+    }
+  }
+  return [...actions].sort();
+}
+
+describe("policy templates", () => {
+  it("are exactly the JSON files in infra/policies", () => {
+    const files = readdirSync(new URL("../../infra/policies/", import.meta.url))
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -".json".length))
+      .sort();
+    expect(files).toEqual(Object.values(PolicyTemplate).sort());
+  });
+
+  it.each(Object.values(PolicyTemplate))("%s renders into a policy document", (template) => {
+    const doc = render(template);
+    expect(doc.Version).toBe("2012-10-17");
+    expect(JSON.stringify(doc)).not.toContain("${");
+  });
+
+  it.each(Object.values(PolicyTemplate))(
+    "%s allows no write action, and no action wildcard, on every resource",
+    (template) => {
+      for (const s of allows(render(template))) {
+        for (const action of list(s.Action)) expect(action).not.toMatch(/[*?]/);
+        expect(s.NotAction).toBeUndefined();
+        expect(s.NotResource).toBeUndefined();
+        if (!list(s.Resource).includes("*")) continue;
+        for (const action of list(s.Action)) {
+          if (!NO_RESOURCE_LEVEL.has(action)) expect(action).toMatch(READ_VERB);
+        }
+      }
+    },
+  );
+});
+
+describe("issuer role policy", () => {
+  const doc = render(PolicyTemplate.ISSUER);
+
+  it("allows exactly what the issuer sends, plus its logs, traces and failure queue", () => {
+    const called = actionsCalledIn(
+      "functions/issuer/ca/acm-pca.ts",
+      "functions/issuer/registry/organizations.ts",
+      "functions/issuer/tenant.ts",
+    ).filter((a) => !a.startsWith("secretsmanager:"));
+    expect(called).toContain("acm-pca:IssueCertificate");
+    expect(allowedActions(doc)).toEqual(
+      [
+        ...called,
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:SendMessage",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ].sort(),
+    );
+  });
+
+  it("issues only on the configured CA and only with the end-entity template", () => {
+    const [issue, ...more] = statementsFor(doc, "acm-pca:IssueCertificate");
+    expect(more).toEqual([]);
+    expect(issue?.Resource).toBe(CA_ARN);
+    expect(issue?.Condition).toEqual({ StringEquals: { "acm-pca:TemplateArn": TEMPLATE_ARN } });
+    for (const action of allowedActions(doc).filter((a) => a.startsWith("acm-pca:")))
+      for (const s of statementsFor(doc, action)) expect(s.Resource).toBe(CA_ARN);
+  });
+
+  it("assumes only the writer role name, only inside the Organization", () => {
+    const [assume, ...more] = statementsFor(doc, "sts:AssumeRole");
+    expect(more).toEqual([]);
+    expect(assume?.Resource).toBe("arn:aws:iam::*:role/lambda-svid-writer");
+    expect(assume?.Condition).toEqual({
+      StringEquals: { "aws:ResourceOrgID": "o-exampleorg1" },
+    });
+  });
+
+  it("reads tags of the Organization's accounts only", () => {
+    expect(statementsFor(doc, "organizations:ListTagsForResource")[0]?.Resource).toBe(
+      "arn:aws:organizations::000000000000:account/o-exampleorg1/*",
+    );
+  });
+});
+
+describe("tenant writer role", () => {
+  it("is trusted by the issuer role alone, and only with the ExternalId", () => {
+    const trust = render(PolicyTemplate.WRITER_TRUST);
+    expect(trust.Statement).toEqual([
+      {
+        Sid: "IssuerWithExternalIdOnly",
+        Effect: "Allow",
+        Principal: { AWS: ISSUER_ROLE_ARN },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "sts:ExternalId": "lambda-svid-7f3a" } },
+      },
+    ]);
+  });
+
+  it("may describe, create, put, tag and restore the SVID secret and use its key, nothing else", () => {
+    const doc = render(PolicyTemplate.WRITER);
+    const called = actionsCalledIn("functions/issuer/tenant.ts").filter((a) =>
+      a.startsWith("secretsmanager:"),
+    );
+    expect(allowedActions(doc)).toEqual([...called, "kms:Decrypt", "kms:GenerateDataKey"].sort());
+    for (const s of allows(doc)) {
+      const resources = list(s.Resource);
+      expect(resources).toEqual(list(s.Action)[0]?.startsWith("kms:") ? [KEY_ARN] : [SECRET_ARN]);
+    }
+    for (const action of ["secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret"])
+      expect(statementsFor(doc, action)[0]?.Condition).toEqual({
+        StringEquals: { "secretsmanager:ResourceTag/lambda-svid:owner": "lambda-svid-issuer" },
+      });
+  });
+});
+
+describe("SVID reader managed policy", () => {
+  it("reads the SVID secret and decrypts it through Secrets Manager, nothing else", () => {
+    const doc = render(PolicyTemplate.SVID_READER);
+    expect(allowedActions(doc)).toEqual(
+      [...actionsCalledIn("layers/agent/svid-source.ts"), "kms:Decrypt"].sort(),
+    );
+    expect(statementsFor(doc, "secretsmanager:GetSecretValue")[0]?.Resource).toBe(SECRET_ARN);
+    expect(statementsFor(doc, "kms:Decrypt")[0]).toMatchObject({
+      Resource: KEY_ARN,
+      Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+    });
+  });
+});
+
+describe("syncer role policy", () => {
+  const doc = render(PolicyTemplate.SYNCER);
+
+  it("allows exactly what the syncer sends, plus its key use, logs and traces", () => {
+    const called = actionsCalledIn("functions/syncer/mirror.ts", "layers/agent/svid-source.ts");
+    expect(allowedActions(doc)).toEqual(
+      [
+        ...called,
+        "kms:Decrypt",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ].sort(),
+    );
+  });
+
+  it("writes only under its prefix, and changes only secrets it owns", () => {
+    const prefixArn = "arn:aws:secretsmanager:eu-west-1:222222222222:secret:keywhiz/*";
+    for (const action of ["CreateSecret", "TagResource", "PutSecretValue", "RestoreSecret"])
+      for (const s of statementsFor(doc, `secretsmanager:${action}`))
+        expect(s.Resource).toBe(prefixArn);
+    for (const action of ["PutSecretValue", "RestoreSecret", "DeleteSecret"])
+      expect(statementsFor(doc, `secretsmanager:${action}`)[0]?.Condition).toEqual({
+        StringEquals: { "secretsmanager:ResourceTag/lambda-svid:owner": "lambda-svid-syncer" },
+      });
+    expect(statementsFor(doc, "secretsmanager:GetSecretValue")[0]?.Resource).toBe(SECRET_ARN);
+  });
+});
+
+describe("artifact bucket policy", () => {
+  it("lets only principals of the Organization read, and refuses plain HTTP", () => {
+    const doc = render(PolicyTemplate.ARTIFACT_BUCKET);
+    const [read, ...more] = allows(doc);
+    expect(more).toEqual([]);
+    expect(read?.Action).toEqual(["s3:GetObject", "s3:GetObjectVersion"]);
+    expect(read?.Condition).toEqual({ StringEquals: { "aws:PrincipalOrgID": "o-exampleorg1" } });
+    const deny = doc.Statement.find((s) => s.Effect === "Deny");
+    expect(deny?.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+    expect(deny?.Resource).toEqual([
+      "arn:aws:s3:::lambda-svid-artifacts",
+      "arn:aws:s3:::lambda-svid-artifacts/*",
+    ]);
+  });
+});
+
+describe("renderPolicy", () => {
+  const trustValues = { issuer_role_arn: ISSUER_ROLE_ARN, external_id: "lambda-svid-7f3a" };
+
+  it("lists a template's placeholders", () => {
+    expect(templatePlaceholders(PolicyTemplate.WRITER_TRUST)).toEqual([
+      "external_id",
+      "issuer_role_arn",
+    ]);
+  });
+
+  it("refuses a placeholder without a value, naming it", () => {
+    const err = thrown(
+      () => renderPolicy(PolicyTemplate.WRITER_TRUST, { issuer_role_arn: ISSUER_ROLE_ARN }),
+      PolicyError,
+    );
+    expect(err.reason).toBe(PolicyReason.MISSING_VALUE);
+    expect(err.message).toBe('policies: placeholder has no value: writer-trust: "external_id"');
+  });
+
+  it("refuses a value for a placeholder the template does not have, naming it", () => {
+    const err = thrown(
+      () => renderPolicy(PolicyTemplate.WRITER_TRUST, { ...trustValues, externalId: "x" }),
+      PolicyError,
+    );
+    expect(err.reason).toBe(PolicyReason.UNKNOWN_VALUE);
+    expect(err.message).toBe(
+      'policies: value given for a placeholder the template does not have: writer-trust: "externalId"; expected one of external_id, issuer_role_arn',
+    );
+  });
+
+  it.each([
+    ["a wildcard", "*", 'contains "*"'],
+    ["a quote", 'a"b', 'contains "\\""'],
+    ["nothing", "", "is empty"],
+    ["multi-line", "a\nb", 'contains "\\n"'],
+  ])("refuses a value that is %s, without echoing it", (_, value, problem) => {
+    const err = thrown(
+      () => renderPolicy(PolicyTemplate.WRITER_TRUST, { ...trustValues, issuer_role_arn: value }),
+      PolicyError,
+    );
+    expect(err.reason).toBe(PolicyReason.BAD_VALUE);
+    expect(err.message).toBe(
+      `policies: value cannot go into a policy: writer-trust: "issuer_role_arn" ${problem}; expected non-empty printable ASCII without quotes, backslashes or wildcards`,
+    );
+  });
+
+  it("refuses an unknown template", () => {
+    const err = thrown(() => renderPolicy("admin" as PolicyTemplate, {}), PolicyError);
+    expect(err.reason).toBe(PolicyReason.UNKNOWN_TEMPLATE);
+    expect(err.message).toMatch(
+      /^policies: no such policy template: "admin"; expected one of issuer, /,
+    );
+  });
+
+  it("reads $${ as a literal ${, as Terraform does", () => {
+    const doc = renderPolicyText(
+      "inline",
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:${partition}:s3:::b/$${aws:username}/*"}]}',
+      { partition: "aws" },
+    );
+    expect(doc.Statement[0]?.Resource).toBe("arn:aws:s3:::b/${aws:username}/*");
+  });
+
+  it.each([
+    [
+      "an expression placeholder",
+      '{"a":"${aws:username}"}',
+      '"${aws:username}" is not a ${name} placeholder',
+    ],
+    [
+      "a directive",
+      '{"a":"%{ if x }y%{ endif }"}',
+      "template directives (%{...}) are not supported",
+    ],
+    [
+      "no policy document",
+      '{"Version":"2012-10-17","Statement":[]}',
+      'expected Version "2012-10-17" and a non-empty Statement list',
+    ],
+    ["not JSON", '{"Version":', "not JSON after substitution"],
+  ])("refuses a template with %s", (_, text, detail) => {
+    const err = thrown(() => renderPolicyText("inline", text, {}), PolicyError);
+    expect(err.reason).toBe(PolicyReason.MALFORMED_TEMPLATE);
+    expect(err.message).toBe(`policies: template is malformed: inline: ${detail}`);
+  });
+});

@@ -1,6 +1,7 @@
 /**
- * Bounds on how hard the functions push on AWS APIs: a token-bucket rate
- * limiter for per-second API quotas and a bounded-concurrency map.
+ * Bounds on how hard and how long the functions push on AWS APIs: a
+ * token-bucket rate limiter for per-second API quotas, a bounded-concurrency
+ * map, and a deadline as an AbortSignal that every call and wait honours.
  */
 
 /** Clock and sleep, injectable so rate limiting can be tested without waiting. */
@@ -38,11 +39,14 @@ export class RateLimiter {
     this.last = timer.now();
   }
 
-  /** Resolves when the caller may make one call. */
-  acquire(): Promise<void> {
+  /**
+   * Resolves when the caller may make one call; rejects with the signal's
+   * reason as soon as `signal` aborts, without waiting for its turn.
+   */
+  acquire(signal?: AbortSignal): Promise<void> {
     const turn = this.queue.then(() => this.take());
     this.queue = turn;
-    return turn;
+    return untilAborted(turn, signal);
   }
 
   private async take(): Promise<void> {
@@ -90,4 +94,68 @@ export async function mapConcurrent<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return results;
+}
+
+/** The reason a deadline signal aborts with: the work was abandoned because time ran out, not because it failed. */
+export class DeadlineError extends Error {
+  constructor() {
+    super("deadline: reached before the work finished");
+    this.name = "DeadlineError";
+  }
+}
+
+/**
+ * An AbortSignal that aborts with a {@link DeadlineError} `ms` from now, at
+ * once when `ms` is not positive, and never when it is infinite (outside
+ * Lambda). `clear` stops the timer once the work is done.
+ *
+ * @example
+ * const deadline = deadlineSignal(context.getRemainingTimeInMillis() - marginMs);
+ * try {
+ *   await client.send(command, { abortSignal: deadline.signal });
+ * } finally {
+ *   deadline.clear();
+ * }
+ */
+export function deadlineSignal(ms: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  if (ms <= 0) {
+    controller.abort(new DeadlineError());
+    return { signal: controller.signal, clear: () => {} };
+  }
+  if (!Number.isFinite(ms)) return { signal: controller.signal, clear: () => {} };
+  // Unreferenced: a pending deadline must not keep a finished process alive.
+  const timer = setTimeout(() => controller.abort(new DeadlineError()), ms).unref();
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * Settles as `work` does, unless `signal` aborts first: then rejects with the
+ * signal's reason at once. For waits that do not take a signal themselves
+ * (older SDK clients' retry back-off, queued turns), so a caller is never
+ * held past its deadline; the abandoned work's result is ignored.
+ *
+ * @example
+ * const out = await untilAborted(pca.send(command, { abortSignal: signal }), signal);
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => reject(signal.reason);
+    signal.addEventListener("abort", aborted, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", aborted);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", aborted);
+        reject(err);
+      },
+    );
+  });
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { mapConcurrent, RateLimiter, type Timer } from "../../functions/limits/index.ts";
+import {
+  DeadlineError,
+  deadlineSignal,
+  mapConcurrent,
+  RateLimiter,
+  type Timer,
+  untilAborted,
+} from "../../functions/limits/index.ts";
 
 /** A clock that only moves when the limiter sleeps, so rates are checked exactly and instantly. */
 function fakeTimer(): Timer & { slept: number[] } {
@@ -33,6 +40,17 @@ describe("RateLimiter", () => {
     expect(timer.now()).toBeCloseTo(600, 6);
   });
 
+  it("a waiter gives up when its signal aborts, without waiting for its turn", async () => {
+    const limiter = new RateLimiter(0.1, 1);
+    await limiter.acquire();
+    const controller = new AbortController();
+    const waiting = limiter.acquire(controller.signal);
+    const started = performance.now();
+    controller.abort(new DeadlineError());
+    await expect(waiting).rejects.toBeInstanceOf(DeadlineError);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it("rejects a non-positive rate", () => {
     expect(() => new RateLimiter(0)).toThrow("rate must be positive, got 0");
   });
@@ -62,5 +80,42 @@ describe("mapConcurrent", () => {
       () => started++ < 2,
     );
     expect(out).toEqual([1, 2, undefined, undefined, undefined]);
+  });
+});
+
+describe("deadlines", () => {
+  it("a deadline signal aborts with a DeadlineError once its time is up", async () => {
+    const deadline = deadlineSignal(30);
+    expect(deadline.signal.aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(deadline.signal.aborted).toBe(true);
+    expect(deadline.signal.reason).toBeInstanceOf(DeadlineError);
+    expect((deadline.signal.reason as DeadlineError).message).toBe(
+      "deadline: reached before the work finished",
+    );
+  });
+
+  it("a deadline already past has aborted; an infinite one never does", () => {
+    expect(deadlineSignal(-5).signal.aborted).toBe(true);
+    const never = deadlineSignal(Number.POSITIVE_INFINITY);
+    expect(never.signal.aborted).toBe(false);
+    never.clear();
+  });
+
+  it("clear stops the timer, so a finished run is never aborted later", async () => {
+    const deadline = deadlineSignal(20);
+    deadline.clear();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(deadline.signal.aborted).toBe(false);
+  });
+
+  it("untilAborted settles as the work does, or rejects with the signal's reason as soon as it aborts", async () => {
+    await expect(untilAborted(Promise.resolve(7), undefined)).resolves.toBe(7);
+    const deadline = deadlineSignal(20);
+    const never = new Promise<number>(() => {});
+    await expect(untilAborted(never, deadline.signal)).rejects.toBeInstanceOf(DeadlineError);
+    await expect(untilAborted(Promise.resolve(1), deadline.signal)).rejects.toBeInstanceOf(
+      DeadlineError,
+    );
   });
 });

@@ -2,8 +2,9 @@
  * `fetch` dispatchers (undici Agents) that do mTLS with the current SVID and
  * accept only the peers an authorizer allows; rebuilt on rotation.
  */
-import { Agent, type Dispatcher } from "undici";
-import { tlsClientOptions } from "../spiffe/index.ts";
+import type { TLSSocket } from "node:tls";
+import { Agent, buildConnector, type Dispatcher } from "undici";
+import { SpiffeTlsError, TlsReason, tlsClientOptions } from "../spiffe/index.ts";
 import type { MtlsAgentOptions } from "./https-agent.ts";
 import { type Rotating, rotating } from "./rotating.ts";
 import type { SvidSource } from "./svid-source.ts";
@@ -26,10 +27,29 @@ export function mtlsDispatchers(
     (held) =>
       new Agent({
         connections: options.maxSockets ?? 16,
-        connect: tlsClientOptions(held.svid, held.bundles, options.authorizer),
+        connect: refuseResumed(
+          buildConnector(tlsClientOptions(held.svid, held.bundles, options.authorizer)),
+        ),
       }),
     (old) => {
       old.close().catch(() => {});
     },
   );
+}
+
+/**
+ * undici hands a connection to its client only through this callback, so
+ * refusing a resumed session here happens before any request byte is written.
+ */
+function refuseResumed(connect: buildConnector.connector): buildConnector.connector {
+  return (options, callback) =>
+    connect(options, (...args) => {
+      const [err, socket] = args;
+      if (err === null && (socket as TLSSocket).isSessionReused()) {
+        socket.destroy();
+        callback(new SpiffeTlsError(TlsReason.SESSION_RESUMED), null);
+      } else {
+        callback(...args);
+      }
+    });
 }

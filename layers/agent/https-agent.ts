@@ -1,9 +1,13 @@
 /**
  * `https.Agent`s that do mTLS with the current SVID and accept only the peers
- * an authorizer allows; kept alive, TLS sessions resumed, rebuilt on rotation.
+ * an authorizer allows; kept alive, rebuilt on rotation. Every new connection
+ * does a full handshake, so every one has its server checked.
  */
+
 import * as https from "node:https";
-import { type Authorizer, tlsClientOptions } from "../spiffe/index.ts";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import { type Authorizer, guardClientSocket, tlsClientOptions } from "../spiffe/index.ts";
 import { type Rotating, rotating } from "./rotating.ts";
 import type { SvidSource } from "./svid-source.ts";
 
@@ -29,13 +33,22 @@ export function mtlsHttpsAgents(
   return rotating(
     source,
     (held) =>
-      new https.Agent({
+      new SpiffeHttpsAgent({
         keepAlive: true,
         maxSockets: options.maxSockets ?? 16,
         ...tlsClientOptions(held.svid, held.bundles, options.authorizer),
       }),
     retireAgent,
   );
+}
+
+/** An `https.Agent` whose every socket refuses a resumed TLS session. */
+class SpiffeHttpsAgent extends https.Agent {
+  override createConnection(
+    ...args: Parameters<https.Agent["createConnection"]>
+  ): ReturnType<https.Agent["createConnection"]> {
+    return guardClientSocket(super.createConnection(...args) as Duplex as TLSSocket);
+  }
 }
 
 /**

@@ -144,6 +144,23 @@ export class AuthorizationError extends SpiffeError {
   }
 }
 
+/** Reasons a TLS connection is refused on top of the X509-SVID checks. */
+export const TlsReason = {
+  SESSION_RESUMED:
+    "spiffetls: resumed TLS session refused: a resumed session carries no certificate chain to verify",
+} as const;
+export type TlsReason = (typeof TlsReason)[keyof typeof TlsReason];
+
+/** A TLS connection refused by the SPIFFE TLS helpers for a reason that is not the peer's SVID. */
+export class SpiffeTlsError extends SpiffeError {
+  declare readonly reason: TlsReason;
+
+  constructor(reason: TlsReason, detail?: string) {
+    super(reason, detail);
+    this.name = "SpiffeTlsError";
+  }
+}
+
 /** Reasons an SVID secret (the JSON document in Secrets Manager) is unusable. */
 export const SvidSecretReason = {
   NO_VALUE: "svidsecret: secret has neither SecretString nor SecretBinary",

@@ -33,10 +33,12 @@ export {
   SpiffeError,
   SpiffeIdError,
   SpiffeIdReason,
+  SpiffeTlsError,
   SvidError,
   SvidReason,
   SvidSecretError,
   SvidSecretReason,
+  TlsReason,
 } from "./errors.ts";
 export {
   MAX_SPIFFE_ID_BYTES,
@@ -61,8 +63,10 @@ export {
 export {
   createSpiffeHttpsServer,
   createSpiffeTlsServer,
+  guardClientSocket,
   guardServer,
   peerChain,
+  type SpiffeTlsClientOptions,
   type SpiffeTlsServerOptions,
   tlsClientOptions,
   tlsServerOptions,

@@ -174,6 +174,59 @@ describe("mTLS agent factories", () => {
   });
 });
 
+describe("a chain with an intermediate, an upstream that closes idle connections quickly", () => {
+  const ROUNDS = 12;
+  const pause = () => new Promise((r) => setTimeout(r, 80));
+
+  it("every request of the fetch dispatcher and the https.Agent succeeds, each on a full handshake", async () => {
+    const w = await world({ intermediate: true, meshKeepAliveMs: 30 });
+    const { source } = sourceFor(w, { now: Date.now() });
+    const dispatchers = createDispatchers({ source, authorizer: authorizeId(MESH_ID) });
+    const agents = createHttpsAgents({ source, authorizer: authorizeId(MESH_ID) });
+    cleanup.push(
+      () => dispatchers.close(),
+      () => agents.close(),
+    );
+    const bodies: string[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const res = await fetch(`${w.mesh.url}/f${i}`, { dispatcher: await dispatchers.get() });
+      bodies.push(await res.text());
+      bodies.push(await httpsGet(`${w.mesh.url}/a${i}`, await agents.get()));
+      await pause();
+    }
+    expect(bodies).toEqual(
+      Array.from({ length: ROUNDS }, (_, i) => [`hello /f${i}`, `hello /a${i}`]).flat(),
+    );
+    // The mesh closed each idle connection, so each request had a handshake of its own.
+    expect(w.mesh.handshakes).toHaveLength(2 * ROUNDS);
+  });
+
+  it("every request through the proxy succeeds", async () => {
+    const w = await world({ intermediate: true, meshKeepAliveMs: 30 });
+    const { source } = sourceFor(w, { now: Date.now() });
+    await source.read();
+    const p = await startProxy(0, {
+      routes: parseRoutes(routesTo(w.mesh), "LAMBDA_SVID_ROUTES"),
+      source,
+      token: undefined,
+      upstreamTimeoutMs: 30_000,
+      maxSocketsPerRoute: 4,
+    });
+    cleanup.push(() => p.close(0));
+    const statuses: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const reply = await send(p.port, { path: `/db/r${i}` });
+      statuses.push(reply.status);
+      await pause();
+    }
+    expect(statuses).toEqual(Array(ROUNDS).fill(200));
+    expect(w.mesh.requests.map((r) => r.url)).toEqual(
+      Array.from({ length: ROUNDS }, (_, i) => `/r${i}`),
+    );
+    expect(w.mesh.handshakes).toHaveLength(ROUNDS);
+  });
+});
+
 describe("the proxy in-process", () => {
   async function proxy(w: AgentWorld, clock: { now: number }, upstreamTimeoutMs = 30_000) {
     const { source } = sourceFor(w, clock);

@@ -51,11 +51,20 @@ export interface AgentWorld {
 
 /**
  * @param secret `false` leaves the account without the SVID secret; a string stores that value.
+ * @param intermediate issue every SVID from an intermediate under the root, as
+ *   an AWS Private CA subordinate does, so peers must send their chain.
+ * @param meshKeepAliveMs how long the mesh keeps an idle connection open.
  */
 export async function agentWorld(
-  options: { secret?: false | string; svid?: CertOptions } = {},
+  options: {
+    secret?: false | string;
+    svid?: CertOptions;
+    intermediate?: boolean;
+    meshKeepAliveMs?: number;
+  } = {},
 ): Promise<AgentWorld> {
-  const ca = await TestCa.root("example.org");
+  const root = await TestCa.root("example.org");
+  const ca = options.intermediate === true ? await root.intermediate() : root;
   const bundle = ca.bundle();
   const account = randomAccountId();
   const secretFor = async (opts: CertOptions = {}) => {
@@ -75,6 +84,7 @@ export async function agentWorld(
     parseX509Svid(meshIssued.chainPem, meshIssued.keyPem),
     bundle,
     authorizeId(FUNCTION_ID),
+    options.meshKeepAliveMs,
   );
   return {
     ca,

@@ -1,4 +1,4 @@
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
@@ -13,10 +13,13 @@ import {
   authorizeOneOf,
   createSpiffeHttpsServer,
   createSpiffeTlsServer,
+  guardClientSocket,
   parseCertificateChain,
   parseSpiffeId,
   parseX509Svid,
+  SpiffeTlsError,
   SvidError,
+  TlsReason,
   tlsClientOptions,
   tlsServerOptions,
   type X509BundleSource,
@@ -372,4 +375,165 @@ describe("HTTPS server", () => {
     expect(await get(await parsedValid())).toBe("hello");
     expect(handled).toBe(1);
   });
+});
+
+describe("TLS session resumption", () => {
+  const A_ID = "spiffe://example.org/mesh/a";
+  const B_ID = "spiffe://example.org/mesh/b";
+
+  /** Both sides' SVIDs from an intermediate, so each must send its chain. */
+  async function subordinate() {
+    const inter = await ca.intermediate();
+    const issue = async (path: string) => {
+      const s = await inter.svid(path);
+      return parseX509Svid(s.chainPem, s.keyPem);
+    };
+    return { issue };
+  }
+
+  async function listen<S extends tls.Server>(srv: S): Promise<number> {
+    servers.push(srv);
+    srv.listen(0, "127.0.0.1");
+    await once(srv, "listening");
+    return (srv.address() as AddressInfo).port;
+  }
+
+  function get(port: number, options: https.RequestOptions): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = https.request({ host: "127.0.0.1", port, path: "/", ...options }, (res) => {
+        let body = "";
+        res.on("data", (d) => {
+          body += d;
+        });
+        res.on("end", () => resolve(body));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  it("many sequential requests on new connections to a library server all succeed, none resumed", async () => {
+    const { issue } = await subordinate();
+    const reused: boolean[] = [];
+    const srv = createSpiffeHttpsServer(
+      tlsServerOptions(await issue("/mesh/server"), ca.bundle(), authorizeId(CLIENT_ID)),
+      (req, res) => {
+        reused.push((req.socket as tls.TLSSocket).isSessionReused());
+        res.end("ok");
+      },
+    );
+    const port = await listen(srv);
+    const client = tlsClientOptions(
+      await issue("/lambda/client"),
+      ca.bundle(),
+      authorizeId(SERVER_ID),
+    );
+    const own = new https.Agent({ keepAlive: false, ...client });
+    const replies: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      // An agent of its own, and Node's global agent, which caches sessions unless told not to.
+      replies.push(await get(port, { agent: own }));
+      replies.push(await get(port, client));
+      srv.closeIdleConnections();
+    }
+    expect(replies).toEqual(Array(20).fill("ok"));
+    expect(reused).toEqual(Array(20).fill(false));
+  });
+
+  it("a library server does not resume a session even when it holds the ticket keys that issued it", async () => {
+    const { issue } = await subordinate();
+    const ticketKeys = randomBytes(48);
+    const client = tlsClientOptions(await issue("/lambda/client"), ca.bundle(), authorizeId(A_ID));
+    // A resumes freely; B is made with the library and shares A's ticket keys.
+    const a = await issue("/mesh/a");
+    const portA = await listen(
+      tls.createServer(
+        { key: a.keyPem(), cert: a.chainPem(), ticketKeys, requestCert: true, ca: client.ca },
+        (s) => s.end("from a"),
+      ),
+    );
+    const b = createSpiffeTlsServer(
+      { ...tlsServerOptions(await issue("/mesh/b"), ca.bundle(), authorizeAny()), ticketKeys },
+      (s) => s.end("from b"),
+    );
+    const portB = await listen(b);
+    const session = await sessionFrom(portA, client);
+
+    const outcome = await connectOnce(portB, { ...client, session });
+    expect(outcome.data).toBe("");
+    expect(outcome.error).toBeInstanceOf(AuthorizationError);
+    expect(outcome.error?.message).toBe(`authorizer: unexpected SPIFFE ID: "${B_ID}"`);
+  });
+
+  it("a client refuses a resumed session from a server that shares the ticket keys but is another identity", async () => {
+    const { issue } = await subordinate();
+    const ticketKeys = randomBytes(48);
+    const client = tlsClientOptions(await issue("/lambda/client"), ca.bundle(), authorizeId(A_ID));
+    let bReceived = "";
+    const plain = async (path: string, name: string) => {
+      const svid = await issue(path);
+      return listen(
+        tls.createServer(
+          {
+            key: svid.keyPem(),
+            cert: svid.chainPem(),
+            ticketKeys,
+            requestCert: true,
+            ca: client.ca,
+          },
+          (s) => {
+            s.on("data", (d) => {
+              if (name === "b") bReceived += d.toString();
+            });
+            s.on("error", () => {});
+            s.write(`from ${name}`);
+          },
+        ),
+      );
+    };
+    const portA = await plain("/mesh/a", "a");
+    const portB = await plain("/mesh/b", "b");
+    const session = await sessionFrom(portA, client);
+
+    // Offered the session A issued, B resumes it and shows no certificate at all.
+    const outcome = await connectOnce(portB, { ...client, session }, "request bytes");
+    expect(outcome.error).toBeInstanceOf(SpiffeTlsError);
+    expect((outcome.error as SpiffeTlsError).reason).toBe(TlsReason.SESSION_RESUMED);
+    expect(outcome.data).toBe("");
+    expect(bReceived).toBe("");
+    // Without an offered session the client checks B's certificate and refuses its ID.
+    const full = await connectOnce(portB, client);
+    expect(full.error?.message).toBe(`authorizer: unexpected SPIFFE ID: "${B_ID}"`);
+  });
+
+  /** A full handshake to `port` with `options`; resolves with the session the server issued. */
+  async function sessionFrom(port: number, options: tls.ConnectionOptions): Promise<Buffer> {
+    const socket = guardClientSocket(tls.connect({ host: "127.0.0.1", port, ...options }));
+    socket.on("error", () => {});
+    const [session] = (await once(socket, "session")) as [Buffer];
+    expect(socket.isSessionReused()).toBe(false);
+    socket.destroy();
+    return session;
+  }
+
+  /** One guarded connection that writes `early` before the handshake ends. */
+  function connectOnce(
+    port: number,
+    options: tls.ConnectionOptions,
+    early?: string,
+  ): Promise<{ data: string; error: Error | undefined }> {
+    return new Promise((resolve) => {
+      const socket = guardClientSocket(tls.connect({ host: "127.0.0.1", port, ...options }));
+      if (early !== undefined) socket.write(early);
+      let data = "";
+      let error: Error | undefined;
+      socket.on("data", (d) => {
+        data += d.toString();
+      });
+      socket.on("error", (err) => {
+        error = err;
+      });
+      socket.on("close", () => setTimeout(() => resolve({ data, error }), 20));
+    });
+  }
 });

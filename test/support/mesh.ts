@@ -35,14 +35,19 @@ export class MeshStandIn {
 
   private constructor(readonly server: https.Server) {}
 
+  /**
+   * @param keepAliveTimeoutMs how long an idle connection stays open; real
+   *   servers close them after a few seconds, so pooled clients must reconnect.
+   */
   static async start(
     svid: X509Svid,
     bundle: X509BundleSource,
     authorizer: Authorizer,
+    keepAliveTimeoutMs = 60_000,
   ): Promise<MeshStandIn> {
     const server = createSpiffeHttpsServer(tlsServerOptions(svid, bundle, authorizer));
     const mesh = new MeshStandIn(server);
-    server.keepAliveTimeout = 60_000;
+    server.keepAliveTimeout = keepAliveTimeoutMs;
     server.on("secureConnection", (socket: TLSSocket) => {
       mesh.handshakes.push(socket.getPeerCertificate().serialNumber);
     });

@@ -221,6 +221,20 @@ describe("agent as a Lambda extension", () => {
     expect(w.mesh.requests.find((r) => r.url === "/hold")?.clientSerial).toBe(w.serial);
   });
 
+  it("an SVID from an intermediate and a mesh that closes idle connections quickly: every request succeeds", async () => {
+    const w = await agentWorld({ intermediate: true, meshKeepAliveMs: 30 });
+    const { agent } = await extension(w);
+    const port = await agent.port;
+    const headers = { "x-lambda-svid-token": agent.token };
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      statuses.push((await send(port, { path: `/db/n${i}`, headers })).status);
+      await new Promise((r) => setTimeout(r, 80));
+    }
+    expect(statuses).toEqual(Array(8).fill(200));
+    expect(w.mesh.handshakes).toHaveLength(8);
+  });
+
   it("SHUTDOWN with a request in flight: stops accepting, finishes the request, exits 0", async () => {
     const w = await agentWorld();
     const { api, agent } = await extension(w);

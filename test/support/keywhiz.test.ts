@@ -89,7 +89,7 @@ function names(reply: Reply): string[] {
 }
 
 describe("identity and ACL", () => {
-  it("lists only the secrets granted to the client's SPIFFE ID, without content", async () => {
+  it("lists only the secrets granted to the client's SPIFFE ID, as real servers do: no content, length 0", async () => {
     await start();
     keywhiz.setSecret("db", "pw");
     keywhiz.setSecret("api-key", "k");
@@ -101,7 +101,7 @@ describe("identity and ACL", () => {
     expect(reply.status).toBe(200);
     expect(names(reply).sort()).toEqual(["api-key", "db"]);
     for (const s of json(reply) as Record<string, unknown>[])
-      expect(s).not.toHaveProperty("secret");
+      expect(s).toMatchObject({ secret: "", secretLength: 0 });
     expect(names(await list(api))).toEqual(["other"]);
     expect(keywhiz.log.map((e) => [e.clientId, e.endpoint, e.status, e.secretBytes])).toEqual([
       [WEB, "GET /secrets", 200, 0],
@@ -239,7 +239,8 @@ describe("content", () => {
     expect(json(await list())).toEqual([
       {
         name: "db",
-        secretLength: 2,
+        secret: "",
+        secretLength: 0,
         checksum: createHmac("sha256", key).update("v1").digest("hex"),
         creationDate: "2026-01-01T00:00:00.000Z",
         updateDate: "2026-01-01T00:00:00.000Z",
@@ -256,7 +257,8 @@ describe("content", () => {
     expect(json(await list())).toEqual([
       {
         name: "db",
-        secretLength: 3,
+        secret: "",
+        secretLength: 0,
         checksum: keywhiz.checksumOf(Buffer.from("v2!")),
         creationDate: "2026-01-01T00:00:00.000Z",
         updateDate: "2026-02-01T00:00:00.000Z",
@@ -268,29 +270,81 @@ describe("content", () => {
     );
   });
 
-  it("serves the older field set (isVersioned, no checksum) and switches at runtime", async () => {
+  it("serves the older field set (isVersioned, neither checksum nor updateDate) and switches at runtime", async () => {
     await start({ fieldSet: "old" });
     keywhiz.setSecret("db", "pw", { updateDate: new Date("2025-06-01T12:00:00.000Z") });
     keywhiz.grant(WEB, "db");
 
     const [listed] = json(await list()) as Record<string, unknown>[];
-    expect(listed).toMatchObject({
-      name: "db",
-      isVersioned: false,
-      updateDate: "2025-06-01T12:00:00.000Z",
-    });
+    expect(listed).toMatchObject({ name: "db", isVersioned: false, secretLength: 0 });
     expect(listed).not.toHaveProperty("checksum");
+    expect(listed).not.toHaveProperty("updateDate");
     const [fetched] = json(await batch(["db"])) as Record<string, unknown>[];
-    expect(fetched).toMatchObject({
-      isVersioned: false,
-      secret: Buffer.from("pw").toString("base64"),
-    });
+    expect(fetched).toMatchObject({ isVersioned: false, secret: "cHc", secretLength: 2 });
     expect(fetched).not.toHaveProperty("checksum");
+    expect(fetched).not.toHaveProperty("updateDate");
 
     keywhiz.fieldSet = "new";
     const single = json(await one("db")) as Record<string, unknown>;
     expect(single.checksum).toBe(keywhiz.checksumOf(Buffer.from("pw")));
+    expect(single.updateDate).toBe("2025-06-01T12:00:00.000Z");
     expect(single).not.toHaveProperty("isVersioned");
+  });
+
+  it("sends content without base64 padding, as real servers do, or with it when asked", async () => {
+    await start();
+    keywhiz.setSecret("one", "a");
+    keywhiz.setSecret("two", "ab");
+    keywhiz.setSecret("three", "abc");
+    keywhiz.grant(WEB, "one", "two", "three");
+    const secrets = () =>
+      batch(["one", "two", "three"]).then((r) =>
+        (json(r) as { secret: string }[]).map((s) => s.secret),
+      );
+    expect(await secrets()).toEqual(["YQ", "YWI", "YWJj"]);
+    keywhiz.padding = true;
+    expect(await secrets()).toEqual(["YQ==", "YWI=", "YWJj"]);
+  });
+
+  it.each([
+    ["not-base64", { secret: "@@ not base64 @@", secretLength: 5 }],
+    ["wrong-length", { secret: "YWxwaGE", secretLength: 6 }],
+    ["empty", { secret: "", secretLength: 0 }],
+  ] as const)(
+    "serves a secret stored %s broken on every fetch, the others intact",
+    async (malformed, served) => {
+      await start();
+      keywhiz.setSecret("a", "alpha", { malformed });
+      keywhiz.setSecret("b", "bravo");
+      keywhiz.grant(WEB, "a", "b");
+      for (let i = 0; i < 2; i++) {
+        const fetched = json(await batch(["a", "b"])) as Record<string, unknown>[];
+        expect(fetched[0]).toMatchObject({ name: "a", ...served });
+        expect(fetched[1]).toMatchObject({ name: "b", secret: "YnJhdm8", secretLength: 5 });
+        expect(json(await one("a"))).toMatchObject(served);
+      }
+      expect((json(await list()) as { name: string }[]).map((s) => s.name).sort()).toEqual([
+        "a",
+        "b",
+      ]);
+    },
+  );
+
+  it("serves the API under a base path and nothing outside it", async () => {
+    await start({ basePath: "/keywhiz/" });
+    keywhiz.setSecret("db", "pw");
+    keywhiz.grant(WEB, "db");
+    expect(listening?.url).toMatch(/^https:\/\/localhost:\d+\/keywhiz$/);
+    expect(names(await call(web, "GET", "/keywhiz/secrets"))).toEqual(["db"]);
+    expect((await call(web, "GET", "/keywhiz/secret/db")).status).toBe(200);
+    expect((await call(web, "GET", "/secrets")).status).toBe(404);
+    expect((await call(web, "GET", "/keywhizsecrets")).status).toBe(404);
+    expect(keywhiz.log.map((e) => e.endpoint)).toEqual([
+      "GET /secrets",
+      "GET /secret",
+      undefined,
+      undefined,
+    ]);
   });
 });
 
@@ -419,7 +473,7 @@ describe("faults", () => {
     keywhiz.inject({ kind: "not-base64" }, { endpoint: "POST /batchsecret" });
     keywhiz.inject({ kind: "not-base64" }, { endpoint: "GET /secret" });
     const fetched = json(await batch(["a", "b"])) as { name: string; secret: string }[];
-    expect(fetched[0]?.secret).toBe(Buffer.from("alpha").toString("base64"));
+    expect(fetched[0]?.secret).toBe("YWxwaGE");
     expect(fetched[1]?.name).toBe("b");
     expect(fetched[1]?.secret).not.toMatch(BASE64);
     expect((json(await one("a")) as { secret: string }).secret).not.toMatch(BASE64);
@@ -433,6 +487,14 @@ describe("faults", () => {
     expect(new Set(listed).size).toBe(2);
     expect(listed[2]).toBe(listed[0]);
     expect(names(await list())).toHaveLength(2);
+  });
+
+  it("wraps the array body in an object", async () => {
+    await seeded();
+    keywhiz.inject({ kind: "object-body" }, { endpoint: "GET /secrets" });
+    const wrapped = json(await list()) as { secrets: { name: string }[] };
+    expect(wrapped.secrets.map((s) => s.name).sort()).toEqual(["a", "b"]);
+    expect(Array.isArray(json(await list()))).toBe(true);
   });
 
   it("closes the connection without a response", async () => {

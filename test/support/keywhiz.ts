@@ -2,9 +2,13 @@
  * A Keywhiz stand-in for tests, written from the client API described in
  * issue 5: an HTTPS server that requires client certificates, identifies the
  * client by the SPIFFE ID in its certificate's single URI SAN, and serves the
- * secrets an ACL grants that ID. Faults are injected per endpoint for the next
- * N requests; every request is logged (never secret content) so tests can
- * count what a run cost.
+ * secrets an ACL grants that ID. It answers as real servers do: listings carry
+ * `secret: ""` and `secretLength: 0` for every entry (Keywhiz's sanitized
+ * view), content is base64 without padding unless {@link KeywhizStandIn.padding}
+ * is set, and older servers (`fieldSet: "old"`) send neither `checksum` nor
+ * `updateDate`. Faults are injected per endpoint for the next N requests, or
+ * per secret for as long as it is stored; every request is logged (never
+ * secret content) so tests can count what a run cost.
  *
  * @example
  * const ca = await TestCa.root("example.org");
@@ -31,8 +35,9 @@ import { TestCa } from "./ca.ts";
 export type KeywhizEndpoint = "GET /secrets" | "POST /batchsecret" | "GET /secret";
 
 /**
- * `new`: objects carry `checksum` (newer servers). `old`: objects carry
- * `isVersioned: false` and no `checksum` (older servers).
+ * `new`: objects carry `checksum` and `updateDate` (newer servers). `old`:
+ * objects carry `isVersioned: false` and neither `checksum` nor `updateDate`
+ * (older servers).
  */
 export type KeywhizFieldSet = "new" | "old";
 
@@ -48,6 +53,8 @@ export type KeywhizFault =
   | { kind: "not-base64" }
   /** Append a copy of the first entry to the 200 array body. */
   | { kind: "duplicate-names" }
+  /** Send the 200 array body wrapped in an object, `{"secrets": [...]}`, as a misrouted proxy might. */
+  | { kind: "object-body" }
   /** Destroy the connection without sending any response. */
   | { kind: "drop" };
 
@@ -69,6 +76,8 @@ export interface KeywhizStandInOptions {
   checksumKey?: Buffer;
   /** Host name put in {@link KeywhizListening.url}; it must match the server certificate. */
   urlHost?: string;
+  /** Path the API is served under, e.g. `/keywhiz` behind a path-routing proxy; default the root. */
+  basePath?: string;
   now?: () => Date;
 }
 
@@ -80,9 +89,17 @@ export interface KeywhizSecretOptions {
   group?: string;
   metadata?: Record<string, string>;
   description?: string;
-  /** Overrides the update time (default: now), e.g. to keep it fixed for an `old` server. */
+  /** Overrides the update time (default: now). */
   updateDate?: Date;
+  /** Serve this secret malformed on every fetch (the listing stays normal), as a corrupt row would be. */
+  malformed?: KeywhizMalformation;
 }
+
+/**
+ * How a secret can be served broken: `not-base64` content, a `wrong-length`
+ * (`secretLength` one more than the content), or `empty` content.
+ */
+export type KeywhizMalformation = "not-base64" | "wrong-length" | "empty";
 
 /** One request the stand-in received. */
 export interface KeywhizRequest {
@@ -103,7 +120,7 @@ export interface KeywhizRequest {
 }
 
 export interface KeywhizListening {
-  /** `https://<urlHost>:<port>`, no trailing slash. */
+  /** `https://<urlHost>:<port>` and the base path, no trailing slash. */
   url: string;
   port: number;
   /** Ends open keep-alive connections and pending delays, then stops listening. */
@@ -136,6 +153,7 @@ const ENDPOINTS_OF: Record<KeywhizFault["kind"], readonly KeywhizEndpoint[]> = {
   drop: ["GET /secrets", "POST /batchsecret", "GET /secret"],
   "not-base64": ["POST /batchsecret", "GET /secret"],
   "duplicate-names": ["GET /secrets", "POST /batchsecret"],
+  "object-body": ["GET /secrets", "POST /batchsecret"],
 };
 
 const NOT_BASE64 = "@@ not base64 @@";
@@ -148,6 +166,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export class KeywhizStandIn {
   /** Field set of every answer from now on. */
   fieldSet: KeywhizFieldSet;
+  /** Whether content is sent with `=` padding; real servers send it without. */
+  padding = false;
   /** Client handshakes the server refused (no certificate, unknown CA, ...), by error code. */
   readonly tlsRejections: string[] = [];
   private readonly secrets = new Map<string, StoredSecret>();
@@ -158,11 +178,16 @@ export class KeywhizStandIn {
   private readonly timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   private readonly checksumKey: Buffer;
   private readonly now: () => Date;
+  private readonly basePath: string;
 
   constructor(private readonly options: KeywhizStandInOptions) {
     this.fieldSet = options.fieldSet ?? "new";
     this.checksumKey = options.checksumKey ?? randomBytes(32);
     this.now = options.now ?? (() => new Date());
+    this.basePath = (options.basePath ?? "").replace(/\/+$/, "");
+    if (this.basePath !== "" && !this.basePath.startsWith("/")) {
+      throw new RangeError(`keywhiz stand-in: basePath must start with /: ${options.basePath}`);
+    }
   }
 
   /** Creates or replaces a secret; an update keeps `creationDate` and recomputes `checksum`. */
@@ -273,7 +298,7 @@ export class KeywhizStandIn {
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const { port } = server.address() as AddressInfo;
     return {
-      url: `https://${this.options.urlHost ?? "localhost"}:${port}`,
+      url: `https://${this.options.urlHost ?? "localhost"}:${port}${this.basePath}`,
       port,
       close: async () => {
         for (const t of this.timers) {
@@ -289,7 +314,11 @@ export class KeywhizStandIn {
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? "/";
-    const pathname = path.split("?", 1)[0] ?? "";
+    const requested = path.split("?", 1)[0] ?? "";
+    // Outside the base path nothing is served: "" matches no endpoint and answers 404.
+    const pathname = requested.startsWith(`${this.basePath}/`)
+      ? requested.slice(this.basePath.length)
+      : "";
     const method = req.method ?? "GET";
     const endpoint = endpointOf(method, pathname);
     const entry: KeywhizRequest = {
@@ -380,19 +409,36 @@ export class KeywhizStandIn {
   private render(name: string, withContent: boolean): Record<string, unknown> {
     const s = this.secrets.get(name);
     if (s === undefined) throw new Error(`keywhiz stand-in: no secret ${JSON.stringify(name)}`);
+    // Keywhiz lists its sanitized view: no content and a length of 0, whatever the secret holds.
+    const served = withContent ? this.served(s) : { secret: "", secretLength: 0 };
     return {
       name,
-      ...(withContent ? { secret: s.content.toString("base64") } : {}),
-      secretLength: s.content.length,
-      ...(this.fieldSet === "new" ? { checksum: s.checksum } : { isVersioned: false }),
+      ...served,
+      ...(this.fieldSet === "new"
+        ? { checksum: s.checksum, updateDate: s.updateDate.toISOString() }
+        : { isVersioned: false }),
       creationDate: s.creationDate.toISOString(),
-      updateDate: s.updateDate.toISOString(),
       ...(s.mode === undefined ? {} : { mode: s.mode }),
       ...(s.owner === undefined ? {} : { owner: s.owner }),
       ...(s.group === undefined ? {} : { group: s.group }),
       metadata: { ...s.metadata },
       ...(s.description === undefined ? {} : { description: s.description }),
     };
+  }
+
+  private served(s: StoredSecret): { secret: string; secretLength: number } {
+    const encoded = s.content.toString("base64");
+    const secret = this.padding ? encoded : encoded.replace(/=+$/, "");
+    switch (s.malformed) {
+      case "not-base64":
+        return { secret: NOT_BASE64, secretLength: s.content.length };
+      case "wrong-length":
+        return { secret, secretLength: s.content.length + 1 };
+      case "empty":
+        return { secret: "", secretLength: 0 };
+      default:
+        return { secret, secretLength: s.content.length };
+    }
   }
 
   private clientId(socket: TLSSocket): string | undefined {
@@ -501,6 +547,7 @@ function corrupt(body: unknown, faults: readonly KeywhizFault[]): string {
       doc = { ...doc, secret: NOT_BASE64 };
     }
   }
+  if (kinds.has("object-body") && Array.isArray(doc)) doc = { secrets: doc };
   const text = JSON.stringify(doc);
   return kinds.has("invalid-json") ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text;
 }

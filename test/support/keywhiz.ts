@@ -53,7 +53,7 @@ export type KeywhizFault =
   | { kind: "not-base64" }
   /** Append a copy of the first entry to the 200 array body. */
   | { kind: "duplicate-names" }
-  /** Send the 200 array body wrapped in an object, `{"secrets": [...]}`, as a misrouted proxy might. */
+  /** Send the first entry of the 200 array body alone: an object where an array belongs. */
   | { kind: "object-body" }
   /** Destroy the connection without sending any response. */
   | { kind: "drop" };
@@ -547,7 +547,7 @@ function corrupt(body: unknown, faults: readonly KeywhizFault[]): string {
       doc = { ...doc, secret: NOT_BASE64 };
     }
   }
-  if (kinds.has("object-body") && Array.isArray(doc)) doc = { secrets: doc };
+  if (kinds.has("object-body") && Array.isArray(doc) && doc.length > 0) doc = doc[0];
   const text = JSON.stringify(doc);
   return kinds.has("invalid-json") ? text.slice(0, Math.max(1, Math.floor(text.length / 2))) : text;
 }

@@ -330,7 +330,7 @@ describe("content", () => {
     },
   );
 
-  it("serves the API under a base path and nothing outside it", async () => {
+  it("serves the API under a base path, switchable at runtime, and nothing outside it", async () => {
     await start({ basePath: "/keywhiz/" });
     keywhiz.setSecret("db", "pw");
     keywhiz.grant(WEB, "db");
@@ -339,11 +339,15 @@ describe("content", () => {
     expect((await call(web, "GET", "/keywhiz/secret/db")).status).toBe(200);
     expect((await call(web, "GET", "/secrets")).status).toBe(404);
     expect((await call(web, "GET", "/keywhizsecrets")).status).toBe(404);
+    keywhiz.basePath = "";
+    expect(keywhiz.url).toBe(listening?.url.replace(/\/keywhiz$/, ""));
+    expect((await call(web, "GET", "/secrets")).status).toBe(200);
     expect(keywhiz.log.map((e) => e.endpoint)).toEqual([
       "GET /secrets",
       "GET /secret",
       undefined,
       undefined,
+      "GET /secrets",
     ]);
   });
 });

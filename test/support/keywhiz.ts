@@ -76,7 +76,7 @@ export interface KeywhizStandInOptions {
   checksumKey?: Buffer;
   /** Host name put in {@link KeywhizListening.url}; it must match the server certificate. */
   urlHost?: string;
-  /** Path the API is served under, e.g. `/keywhiz` behind a path-routing proxy; default the root. */
+  /** Initial {@link KeywhizStandIn.basePath}. */
   basePath?: string;
   now?: () => Date;
 }
@@ -178,16 +178,37 @@ export class KeywhizStandIn {
   private readonly timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   private readonly checksumKey: Buffer;
   private readonly now: () => Date;
-  private readonly basePath: string;
+  private base = "";
+  private port: number | undefined;
 
   constructor(private readonly options: KeywhizStandInOptions) {
     this.fieldSet = options.fieldSet ?? "new";
     this.checksumKey = options.checksumKey ?? randomBytes(32);
     this.now = options.now ?? (() => new Date());
-    this.basePath = (options.basePath ?? "").replace(/\/+$/, "");
-    if (this.basePath !== "" && !this.basePath.startsWith("/")) {
-      throw new RangeError(`keywhiz stand-in: basePath must start with /: ${options.basePath}`);
+    this.basePath = options.basePath ?? "";
+  }
+
+  /**
+   * Path the API is served under from now on, e.g. `/keywhiz` behind a
+   * path-routing proxy; `""` (the default) for the root. Nothing outside it
+   * is served.
+   */
+  get basePath(): string {
+    return this.base;
+  }
+
+  set basePath(path: string) {
+    const trimmed = path.replace(/\/+$/, "");
+    if (trimmed !== "" && !trimmed.startsWith("/")) {
+      throw new RangeError(`keywhiz stand-in: basePath must start with /: ${path}`);
     }
+    this.base = trimmed;
+  }
+
+  /** `https://<urlHost>:<port>` and the current base path, no trailing slash; set by {@link start}. */
+  get url(): string {
+    if (this.port === undefined) throw new Error("keywhiz stand-in: not started");
+    return `https://${this.options.urlHost ?? "localhost"}:${this.port}${this.base}`;
   }
 
   /** Creates or replaces a secret; an update keeps `creationDate` and recomputes `checksum`. */
@@ -297,8 +318,9 @@ export class KeywhizStandIn {
     });
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const { port } = server.address() as AddressInfo;
+    this.port = port;
     return {
-      url: `https://${this.options.urlHost ?? "localhost"}:${port}${this.basePath}`,
+      url: this.url,
       port,
       close: async () => {
         for (const t of this.timers) {
@@ -316,9 +338,7 @@ export class KeywhizStandIn {
     const path = req.url ?? "/";
     const requested = path.split("?", 1)[0] ?? "";
     // Outside the base path nothing is served: "" matches no endpoint and answers 404.
-    const pathname = requested.startsWith(`${this.basePath}/`)
-      ? requested.slice(this.basePath.length)
-      : "";
+    const pathname = requested.startsWith(`${this.base}/`) ? requested.slice(this.base.length) : "";
     const method = req.method ?? "GET";
     const endpoint = endpointOf(method, pathname);
     const entry: KeywhizRequest = {

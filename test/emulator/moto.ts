@@ -22,11 +22,29 @@ const OUTPUT_TAIL_CHARS = 4_000;
 /** Another process may take the free port between our probe and moto's bind. */
 const PORT_ATTEMPTS = 3;
 
+export interface MotoOptions {
+  /**
+   * Authorize every request as AWS does: signed with a key the emulator issued
+   * (an IAM user's access key or AssumeRole credentials), and allowed by the
+   * caller's identity policies for the action and the resource it names. Sets
+   * moto's `INITIAL_NO_AUTH_ACTION_COUNT=0` and loads `iam_authorization.py`,
+   * which lets moto judge the secret, CA and account ARNs that policies name. Default:
+   * every request is allowed.
+   */
+  enforceIam?: boolean;
+}
+
 export interface Moto {
   /** Base URL for `AWS_ENDPOINT_URL`, e.g. `http://127.0.0.1:41234`. */
   readonly endpoint: string;
   /** Ends the server: SIGTERM, then SIGKILL after a grace period. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Runs `setup` with IAM checks off, as an account administrator would act
+   * (create roles, fixtures), then puts the server's previous setting back.
+   * The switch is server-wide: no request that should be checked may run meanwhile.
+   */
+  withoutIam<T>(setup: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -36,13 +54,16 @@ export interface Moto {
  * const moto = await startMoto();
  * process.env.AWS_ENDPOINT_URL = moto.endpoint;
  * await moto.stop();
+ *
+ * const strict = await startMoto({ enforceIam: true });
+ * await strict.withoutIam(() => createRoles()); // then act with the roles' credentials
  */
-export async function startMoto(): Promise<Moto> {
+export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
   const python = await ensureMotoVenv();
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
-      return await launch(python, port);
+      return await launch(python, port, options);
     } catch (error) {
       if (!(error instanceof PortTakenError) || attempt === PORT_ATTEMPTS) throw error;
     }
@@ -51,11 +72,14 @@ export async function startMoto(): Promise<Moto> {
 
 class PortTakenError extends EmulatorSetupError {}
 
-async function launch(python: string, port: number): Promise<Moto> {
+async function launch(python: string, port: number, options: MotoOptions): Promise<Moto> {
   const endpoint = `http://${HOST}:${port}`;
   const child = spawn(python, [SERVE, "-H", HOST, "-p", String(port)], {
     stdio: ["pipe", "pipe", "pipe"],
-    env: serverEnv(),
+    env: {
+      ...serverEnv(),
+      ...(options.enforceIam ? { INITIAL_NO_AUTH_ACTION_COUNT: "0" } : {}),
+    },
   });
   if (child.pid === undefined) {
     const [error] = (await once(child, "error")) as [Error];
@@ -86,14 +110,38 @@ async function launch(python: string, port: number): Promise<Moto> {
     await stop();
     throw error;
   }
-  return { endpoint, stop };
+  return { endpoint, stop, withoutIam: (setup) => withoutIam(endpoint, setup) };
 }
 
 /** The emulator's behaviour comes from this harness alone, never from the caller's AWS or moto settings. */
 function serverEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(AWS|MOTO)_/.test(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !/^(AWS|MOTO)_/.test(key) && key !== "INITIAL_NO_AUTH_ACTION_COUNT",
+    ),
   );
+}
+
+/** Moto's own switch: the number of requests to let through unchecked, "inf" for all. */
+async function setUncheckedRequests(endpoint: string, count: string): Promise<string> {
+  const response = await fetch(`${endpoint}/moto-api/reset-auth`, { method: "POST", body: count });
+  const body = (await response.json()) as { PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT?: string };
+  const previous = body.PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT;
+  if (!response.ok || previous === undefined) {
+    throw new EmulatorSetupError(
+      `moto at ${endpoint} refused to change IAM enforcement: HTTP ${response.status}`,
+    );
+  }
+  return previous;
+}
+
+async function withoutIam<T>(endpoint: string, setup: () => Promise<T>): Promise<T> {
+  const previous = await setUncheckedRequests(endpoint, "inf");
+  try {
+    return await setup();
+  } finally {
+    await setUncheckedRequests(endpoint, previous);
+  }
 }
 
 /** Keeps the last few thousand characters the server printed, for a failure message. */

@@ -1,0 +1,117 @@
+"""Makes moto's IAM enforcement judge the resources the project's policies name.
+
+Loaded by serve.py only on a server started with IAM enforcement
+(INITIAL_NO_AUTH_ACTION_COUNT set). Moto 5.2.5 then checks each request's
+signature and the caller's identity policies, but as shipped it cannot check a
+policy scoped to resources:
+
+- Secrets Manager and ACM PCA requests are authorized against the resource "*",
+  so no statement naming a secret or CA ARN ever matches and every such request
+  is denied. Here they are authorized against the ARN the request names, the
+  one AWS evaluates.
+- Organizations tag requests are authorized against "*" as well; here
+  against the ARN of the account (or OU, root, policy) they name.
+- Its wildcard matcher turns a policy into a regular expression without
+  escaping it: "?" (the wildcard AWS documents for the six characters after a
+  secret's name) crashes the server, and "." matches any character. Here "*"
+  and "?" are IAM's wildcards and every other character stands for itself.
+- A denial is an XML document, which the SDK cannot read for a JSON-protocol
+  service (Secrets Manager, Organizations, ACM PCA): it throws a SyntaxError.
+  Here such a service answers as AWS does, an AccessDeniedException naming the
+  action and the resource, so callers see the error their code handles.
+
+Everything else is moto's own evaluation, unchanged: what it does not evaluate
+(conditions other than sts:ExternalId in a same-account trust policy,
+resource-based policies, cross-account trust, ...) stays unevaluated.
+"""
+
+import re
+import secrets
+import string
+from re import Match
+
+from moto.acmpca.responses import ACMPCAResponse
+from moto.core.exceptions import AccessDeniedError, JsonRESTError
+from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
+from moto.organizations.exceptions import InvalidInputException, TargetNotFoundException
+from moto.organizations.responses import OrganizationsResponse
+from moto.secretsmanager.responses import SecretsManagerResponse
+from moto.utilities.utils import get_partition
+
+# Secrets Manager appends a dash and six random characters to a new secret's name.
+SUFFIX_ALPHABET = string.ascii_letters + string.digits
+
+
+_moto_check_action_permitted = IAMRequestBase.check_action_permitted
+
+
+class AccessDeniedException(JsonRESTError):
+    code = 400
+
+
+def install() -> None:
+    IAMPolicyStatement._match = staticmethod(_iam_match)  # type: ignore[method-assign]
+    SecretsManagerResponse._determine_resource = _secret_resource  # type: ignore[attr-defined]
+    ACMPCAResponse._determine_resource = _certificate_authority_resource  # type: ignore[attr-defined]
+    OrganizationsResponse._determine_resource = _organizations_resource  # type: ignore[attr-defined]
+    IAMRequestBase.check_action_permitted = _check_action_permitted  # type: ignore[method-assign]
+    IAMRequest._raise_access_denied = _raise_access_denied  # type: ignore[method-assign]
+
+
+def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
+    # Kept for the denial message, which names the resource as AWS's does.
+    self._resource = resource  # type: ignore[attr-defined]
+    _moto_check_action_permitted(self, resource)
+
+
+def _raise_access_denied(self: IAMRequest) -> None:
+    user, action = self._access_key.arn, self._action
+    if self._headers.get("X-Amz-Target") is None:
+        raise AccessDeniedError(user_arn=user, action=action)
+    raise AccessDeniedException(
+        "AccessDeniedException",
+        f"User: {user} is not authorized to perform: {action} on resource: {self._resource}",  # type: ignore[attr-defined]
+    )
+
+
+def _iam_match(pattern: str, value: str) -> Match[str] | None:
+    regex = "".join(
+        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
+    )
+    return re.fullmatch(regex, value, flags=re.DOTALL)
+
+
+def _secret_resource(self: SecretsManagerResponse) -> str:
+    """The secret's ARN as AWS authorizes it: the existing secret's full ARN,
+    the ARN a new secret will get, the caller's ARN as given, or the name's
+    ARN without a suffix for a secret that does not exist. Listing actions
+    have no resource."""
+    prefix = f"arn:{get_partition(self.region)}:secretsmanager:{self.region}:{self.current_account}:secret:"
+    if self._get_action() == "CreateSecret":
+        suffix = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(6))
+        return f"{prefix}{self._get_param('Name')}-{suffix}"
+    secret_id = self._get_param("SecretId")
+    if not isinstance(secret_id, str):
+        return "*"
+    if secret_id.startswith("arn:") and not secret_id.startswith(prefix):
+        return secret_id
+    found = self.backend.secrets.get(secret_id)
+    if found is not None:
+        return found.arn
+    return secret_id if secret_id.startswith("arn:") else f"{prefix}{secret_id}"
+
+
+def _certificate_authority_resource(self: ACMPCAResponse) -> str:
+    arn = self._get_param("CertificateAuthorityArn")
+    return arn if isinstance(arn, str) else "*"
+
+
+def _organizations_resource(self: OrganizationsResponse) -> str:
+    resource_id = self._get_param("ResourceId")
+    if not isinstance(resource_id, str):
+        return "*"
+    try:
+        return self.organizations_backend._get_resource_for_tagging(resource_id).arn
+    except (InvalidInputException, TargetNotFoundException):
+        # An id the Organization does not hold matches no ARN a policy can name.
+        return resource_id

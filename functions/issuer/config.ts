@@ -18,11 +18,19 @@ export type CaSource = { kind: "acm-pca"; arn: string } | { kind: "local"; direc
 
 export type KeyAlgorithm = "EC_P256" | "RSA_2048";
 
+/**
+ * Where the SVID document goes in the secret: `SecretString` (the default), or
+ * `SecretBinary` as SPIRE's Secrets Manager SVIDStore writes it.
+ */
+export type SecretFormat = "string" | "binary";
+
 /** Tag keys on Organizations accounts that enable and describe an identity. */
 export interface AccountTagKeys {
   service: string;
   environment: string;
   enabled: string;
+  /** `true` says the account's SPIFFE ID is meant to be shared with other accounts. */
+  spansAccounts: string;
 }
 
 /** The issuer's configuration: every `LAMBDA_SVID_*` variable, validated. */
@@ -34,6 +42,7 @@ export interface IssuerConfig {
   writerRole: string;
   externalId: string;
   secretName: string;
+  secretFormat: SecretFormat;
   kmsKeyId: string | undefined;
   idTemplate: IdTemplate;
   validityMs: number;
@@ -125,6 +134,7 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
       service: r.string("LAMBDA_SVID_TAG_SERVICE", "lambda-svid:service"),
       environment: r.string("LAMBDA_SVID_TAG_ENVIRONMENT", "lambda-svid:environment"),
       enabled: r.string("LAMBDA_SVID_TAG_ENABLED", "lambda-svid:enabled"),
+      spansAccounts: r.string("LAMBDA_SVID_TAG_SPANS_ACCOUNTS", "lambda-svid:spans-accounts"),
     },
     ca: parseCa(
       r.required("LAMBDA_SVID_CA", "acm-pca:<certificate-authority-arn> or local:<directory>"),
@@ -132,6 +142,7 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
     writerRole,
     externalId,
     secretName,
+    secretFormat: r.oneOf("LAMBDA_SVID_SECRET_FORMAT", ["string", "binary"] as const, "string"),
     kmsKeyId: r.optional("LAMBDA_SVID_KMS_KEY_ID"),
     idTemplate,
     validityMs,

@@ -14,7 +14,11 @@ export function identityLabel(identity: Identity): string {
 
 const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
 const KNOWN = new Set(["trustDomain", "environment", "service", "accountId"]);
+/** The placeholders whose values differ between identities; `{trustDomain}` is one constant. */
+const VARYING = new Set(["environment", "service", "accountId"]);
 const SEGMENT = /^[A-Za-z0-9._-]+$/;
+/** A character no substituted value can contain (values are {@link SEGMENT}s or 12 digits). */
+const SEPARATOR = /[^A-Za-z0-9._-]/;
 
 /**
  * The template that turns an identity into its SPIFFE ID, e.g. the default
@@ -36,6 +40,8 @@ export class IdTemplate {
     const unknown = names.filter((n) => !KNOWN.has(n));
     if (unknown.length > 0) throw new Error(`unknown placeholder {${unknown[0]}}`);
     if (!names.includes("service")) throw new Error("the template must contain {service}");
+    // The trust domain sits between placeholders as the literal it becomes.
+    checkSeparated(text.replaceAll("{trustDomain}", trustDomain.name));
     const template = new IdTemplate(text, trustDomain);
     const sample = template.render({
       service: "svc",
@@ -72,5 +78,24 @@ export class IdTemplate {
     return parseSpiffeId(
       this.text.replace(PLACEHOLDER, (_m, name: string) => values[name] as string),
     );
+  }
+}
+
+/**
+ * Two varying placeholders need a separator their values cannot contain:
+ * `{environment}{service}` (or `{environment}-{service}`) renders (a, bc) and
+ * (ab, c) — or (a-b, c) and (a, b-c) — as one ID, giving two identities one SVID.
+ */
+function checkSeparated(text: string): void {
+  let previous: { name: string; end: number } | undefined;
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    const name = match[1] as string;
+    if (!VARYING.has(name)) continue;
+    if (previous !== undefined && !SEPARATOR.test(text.slice(previous.end, match.index))) {
+      throw new Error(
+        `placeholders {${previous.name}} and {${name}} must be separated by "/", which their values cannot contain`,
+      );
+    }
+    previous = { name, end: (match.index as number) + match[0].length };
   }
 }

@@ -34,7 +34,9 @@ describe("issuer configuration", () => {
       service: "lambda-svid:service",
       environment: "lambda-svid:environment",
       enabled: "lambda-svid:enabled",
+      spansAccounts: "lambda-svid:spans-accounts",
     });
+    expect(c.secretFormat).toBe("string");
     expect(c.caIssueRate).toBeLessThan(25);
     expect(c.caGetRate).toBeLessThan(75);
   });
@@ -55,7 +57,11 @@ describe("issuer configuration", () => {
       LAMBDA_SVID_CONCURRENCY: "4",
       LAMBDA_SVID_CA_ISSUE_RATE: "5.5",
       LAMBDA_SVID_KMS_KEY_ID: "alias/svid",
+      LAMBDA_SVID_SECRET_FORMAT: "binary",
+      LAMBDA_SVID_TAG_SPANS_ACCOUNTS: "svid:shared",
     });
+    expect(c.secretFormat).toBe("binary");
+    expect(c.tagKeys.spansAccounts).toBe("svid:shared");
     expect(c.registry).toEqual({ kind: "file", path: "/etc/registry.yaml" });
     expect(c.ca).toEqual({ kind: "acm-pca", arn });
     expect(c.validityMs).toBe(12 * 3_600_000);
@@ -87,6 +93,7 @@ describe("issuer configuration", () => {
     [{ LAMBDA_SVID_ID_TEMPLATE: "spiffe://other.org/{service}" }, "LAMBDA_SVID_ID_TEMPLATE"],
     [{ LAMBDA_SVID_WRITER_ROLE: "bad role" }, "LAMBDA_SVID_WRITER_ROLE"],
     [{ LAMBDA_SVID_EXTERNAL_ID: "" }, "LAMBDA_SVID_EXTERNAL_ID"],
+    [{ LAMBDA_SVID_SECRET_FORMAT: "json" }, "LAMBDA_SVID_SECRET_FORMAT"],
   ])("a bad value stops with a message naming the variable: %j", (override, variable) => {
     const err = configError({ ...base, ...override });
     expect(err.variable).toBe(variable);
@@ -96,6 +103,41 @@ describe("issuer configuration", () => {
   it("names the bad value and what was expected", () => {
     expect(configError({ ...base, LAMBDA_SVID_CONCURRENCY: "lots" }).message).toBe(
       'config: LAMBDA_SVID_CONCURRENCY is "lots"; expected an integer from 1 to 256',
+    );
+  });
+
+  it("names the accepted secret formats", () => {
+    expect(configError({ ...base, LAMBDA_SVID_SECRET_FORMAT: "SecretBinary" }).message).toBe(
+      'config: LAMBDA_SVID_SECRET_FORMAT is "SecretBinary"; expected one of string, binary',
+    );
+  });
+
+  it.each([
+    "spiffe://{trustDomain}/{environment}{service}",
+    "spiffe://{trustDomain}/{environment}-{service}",
+    "spiffe://{trustDomain}/{environment}.x_{service}",
+    "spiffe://{trustDomain}/{service}{accountId}",
+    "spiffe://{trustDomain}/{environment}/{service}_{accountId}",
+    "spiffe://{trustDomain}/{environment}{trustDomain}{service}",
+  ])(
+    "refuses %s: its placeholders are not separated, so two identities could share an ID",
+    (template) => {
+      const err = configError({ ...base, LAMBDA_SVID_ID_TEMPLATE: template });
+      expect(err.variable).toBe("LAMBDA_SVID_ID_TEMPLATE");
+      expect(err.message).toContain(`is ${JSON.stringify(template)}`);
+      expect(err.message).toMatch(
+        /placeholders \{\w+\} and \{\w+\} must be separated by "\/", which their values cannot contain/,
+      );
+    },
+  );
+
+  it.each([
+    "spiffe://{trustDomain}/{environment}/{service}",
+    "spiffe://{trustDomain}/lambda/{environment}/svc-{service}/{accountId}",
+    "spiffe://{trustDomain}/{service}",
+  ])("accepts %s", (template) => {
+    expect(loadIssuerConfig({ ...base, LAMBDA_SVID_ID_TEMPLATE: template }).idTemplate.text).toBe(
+      template,
     );
   });
 

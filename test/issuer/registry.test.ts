@@ -59,7 +59,7 @@ describe("registry entries", () => {
           'environment ".." cannot form a SPIFFE ID path segment (letters, digits, ".", "-", "_")',
       },
       { origin: "file entry 3", reason: 'accountId "12345" is not a 12-digit AWS account id' },
-      { origin: "file entry 4", reason: "service is missing or not a string" },
+      { origin: "file entry 4", reason: "service is missing" },
       { origin: "file entry 5", reason: "duplicate of file entry 0 (ok/prod@111122223333)" },
       {
         origin: "file entry 7",
@@ -76,6 +76,52 @@ describe("registry entries", () => {
         reason: "account 555566667777 is claimed by more than one identity; neither is issued",
       },
     ]);
+  });
+
+  it("refuses every claim on a SPIFFE ID that several accounts claim, unless every claim says it spans accounts", () => {
+    const spans = (e: ReturnType<typeof entry>) => ({ ...e, spansAccounts: true });
+    const { identities, problems } = resolveEntries(
+      [
+        entry("web", "prod", "111122223333", 0),
+        entry("web", "prod", "222233334444", 1),
+        spans(entry("api", "prod", "333344445555", 2)),
+        entry("api", "prod", "444455556666", 3),
+        spans(entry("db", "prod", "555566667777", 4)),
+        spans(entry("db", "prod", "666677778888", 5)),
+        spans(entry("db", "prod", "777788889999", 6)),
+        spans(entry("solo", "prod", "888899990000", 7)),
+      ],
+      template,
+    );
+    expect(identities.map((i) => [i.accountId, i.spiffeId.toString()])).toEqual([
+      ["555566667777", "spiffe://example.org/prod/db"],
+      ["666677778888", "spiffe://example.org/prod/db"],
+      ["777788889999", "spiffe://example.org/prod/db"],
+      ["888899990000", "spiffe://example.org/prod/solo"],
+    ]);
+    const refused = (n: number, id: string, other: number) => ({
+      origin: `file entry ${n}`,
+      reason: `spiffe://example.org/prod/${id} is also claimed by file entry ${other}; neither is issued unless every claim says the identity spans accounts`,
+    });
+    expect(problems).toEqual([
+      refused(0, "web", 1),
+      refused(1, "web", 0),
+      refused(2, "api", 3),
+      refused(3, "api", 2),
+    ]);
+  });
+
+  it("with {accountId} in the template, accounts never share an ID", () => {
+    const perAccount = IdTemplate.parse(
+      "spiffe://{trustDomain}/{environment}/{service}/{accountId}",
+      parseTrustDomain("example.org"),
+    );
+    const { identities, problems } = resolveEntries(
+      [entry("web", "prod", "111122223333", 0), entry("web", "prod", "222233334444", 1)],
+      perAccount,
+    );
+    expect(problems).toEqual([]);
+    expect(identities).toHaveLength(2);
   });
 
   it("refuses accounts outside the Organization when membership is known", () => {
@@ -99,6 +145,7 @@ describe("registry from account tags", () => {
     service: "lambda-svid:service",
     environment: "lambda-svid:environment",
     enabled: "lambda-svid:enabled",
+    spansAccounts: "lambda-svid:spans-accounts",
   };
   it("takes enabled accounts with both tags and reports incomplete ones", () => {
     const { entries, problems } = entriesFromAccounts(
@@ -124,6 +171,24 @@ describe("registry from account tags", () => {
           status: "ACTIVE",
           tags: { ...tags("a", "b"), "lambda-svid:enabled": "false" },
         },
+        {
+          id: "666677778888",
+          status: "ACTIVE",
+          tags: {
+            ...tags("web", "prod"),
+            "lambda-svid:enabled": "true",
+            "lambda-svid:spans-accounts": "true",
+          },
+        },
+        {
+          id: "777788889999",
+          status: "ACTIVE",
+          tags: {
+            ...tags("web", "prod"),
+            "lambda-svid:enabled": "true",
+            "lambda-svid:spans-accounts": "sure",
+          },
+        },
       ],
       keys,
     );
@@ -133,6 +198,14 @@ describe("registry from account tags", () => {
         environment: "prod",
         accountId: "111122223333",
         origin: "account 111122223333",
+        spansAccounts: false,
+      },
+      {
+        service: "web",
+        environment: "prod",
+        accountId: "666677778888",
+        origin: "account 666677778888",
+        spansAccounts: true,
       },
     ]);
     expect(problems).toEqual([
@@ -140,6 +213,10 @@ describe("registry from account tags", () => {
       {
         origin: "account 444455556666",
         reason: 'tag lambda-svid:enabled is "yes"; expected true or false',
+      },
+      {
+        origin: "account 777788889999",
+        reason: 'tag lambda-svid:spans-accounts is "sure"; expected true or false',
       },
     ]);
   });
@@ -185,19 +262,65 @@ describe("registry file", () => {
     const entries = await readRegistryFile(path);
     const { identities, problems } = resolveEntries(entries, template);
     expect(identities).toHaveLength(1);
-    expect(problems).toEqual([
-      { origin: "file entry 0", reason: "service is missing or not a string" },
-    ]);
+    expect(problems).toEqual([{ origin: "file entry 0", reason: "service is missing" }]);
   });
 
-  it("a YAML account id written as a number is reported, not silently converted", async () => {
+  it("an unquoted YAML account id is reported with its value, its type and the fix, not silently converted", async () => {
     const path = await file(
       "r.yml",
-      "identities:\n  - {service: a, environment: b, accountId: 111122223333}\n",
+      "identities:\n  - {service: a, environment: b, accountId: 012345678901}\n  - {service: c, environment: b, accountId: 111122223333}\n",
     );
     const { problems } = resolveEntries(await readRegistryFile(path), template);
     expect(problems).toEqual([
-      { origin: "file entry 0", reason: "accountId is missing or not a string" },
+      {
+        origin: "file entry 0",
+        reason:
+          'accountId is the number 12345678901 (written 012345678901), not a string; write it in quotes: "012345678901"',
+      },
+      {
+        origin: "file entry 1",
+        reason:
+          'accountId is the number 111122223333 (written 111122223333), not a string; write it in quotes: "111122223333"',
+      },
+    ]);
+  });
+
+  it("names the type of other non-string values in JSON", async () => {
+    const path = await file(
+      "r.json",
+      JSON.stringify({
+        identities: [
+          { service: "a", environment: "b", accountId: 111122223333 },
+          { service: ["a"], environment: "b", accountId: "111122223333" },
+          { service: "a", environment: true, accountId: "111122223333" },
+          { service: "a", environment: "b", accountId: "111122223333", spansAccounts: "yes" },
+        ],
+      }),
+    );
+    const { problems } = resolveEntries(await readRegistryFile(path), template);
+    expect(problems.map((p) => p.reason)).toEqual([
+      'accountId is the number 111122223333, not a string; write it in quotes: "111122223333"',
+      "service is an array, not a string",
+      'environment is the boolean true, not a string; write it in quotes: "true"',
+      'spansAccounts is the string "yes"; expected true or false',
+    ]);
+  });
+
+  it("reads spansAccounts from each entry", async () => {
+    const path = await file(
+      "r.yaml",
+      [
+        "identities:",
+        "  - {service: a, environment: b, accountId: '111122223333', spansAccounts: true}",
+        "  - {service: a, environment: b, accountId: '222233334444', spansAccounts: true}",
+        "",
+      ].join("\n"),
+    );
+    const { identities, problems } = resolveEntries(await readRegistryFile(path), template);
+    expect(problems).toEqual([]);
+    expect(identities.map((i) => [i.accountId, i.spiffeId.toString()])).toEqual([
+      ["111122223333", "spiffe://example.org/b/a"],
+      ["222233334444", "spiffe://example.org/b/a"],
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
-import type { RegistryEntry } from "./entries.ts";
+import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import type { RegistryEntry, RegistryField } from "./entries.ts";
 
 /** The registry file cannot be used at all (as opposed to one bad entry in it). */
 export class RegistryFileError extends Error {
@@ -10,13 +10,19 @@ export class RegistryFileError extends Error {
   }
 }
 
+const FIELDS: readonly RegistryField[] = ["service", "environment", "accountId"];
+
 /**
- * Reads a registry file: `{"identities": [{"service", "environment", "accountId"}]}`
+ * Reads a registry file: `{"identities": [{"service", "environment", "accountId", "spansAccounts"?}]}`
  * as JSON, or the same in YAML (chosen by the `.yaml`/`.yml` extension).
  * Entries are returned unvalidated, each with its position, so one bad entry
  * is reported alone; only a file whose overall shape is wrong is an error.
+ * For YAML, a field read as something other than a string keeps the text it
+ * was written as, so its message can show the quoting that was missing.
  *
  * @throws {RegistryFileError}
+ * @example
+ * const entries = await readRegistryFile("/etc/lambda-svid/registry.yaml");
  */
 export async function readRegistryFile(path: string): Promise<RegistryEntry[]> {
   let text: string;
@@ -25,13 +31,21 @@ export async function readRegistryFile(path: string): Promise<RegistryEntry[]> {
   } catch (cause) {
     throw new RegistryFileError(path, "cannot be read", { cause });
   }
+  const yaml = /\.ya?ml$/i.test(path);
   let doc: unknown;
+  let nodes: readonly unknown[] = [];
   try {
-    doc = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    if (yaml) {
+      const parsed = parseDocument(text);
+      if (parsed.errors.length > 0) throw parsed.errors[0];
+      doc = parsed.toJS();
+      const list = parsed.get("identities", true);
+      if (isSeq(list)) nodes = list.items;
+    } else {
+      doc = JSON.parse(text);
+    }
   } catch (cause) {
-    throw new RegistryFileError(path, `is not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"}`, {
-      cause,
-    });
+    throw new RegistryFileError(path, `is not valid ${yaml ? "YAML" : "JSON"}`, { cause });
   }
   if (
     typeof doc !== "object" ||
@@ -45,7 +59,28 @@ export async function readRegistryFile(path: string): Promise<RegistryEntry[]> {
     if (typeof item !== "object" || item === null || Array.isArray(item)) {
       return { service: undefined, environment: undefined, accountId: undefined, origin };
     }
-    const { service, environment, accountId } = item as Record<string, unknown>;
-    return { service, environment, accountId, origin };
+    const { service, environment, accountId, spansAccounts } = item as Record<string, unknown>;
+    const written = writtenAs(nodes[i]);
+    return {
+      service,
+      environment,
+      accountId,
+      spansAccounts,
+      origin,
+      ...(written === undefined ? {} : { written }),
+    };
   });
+}
+
+/** The source text of each field YAML read as a number, boolean or other non-string scalar. */
+function writtenAs(node: unknown): RegistryEntry["written"] {
+  if (!isMap(node)) return undefined;
+  const written: Partial<Record<RegistryField, string>> = {};
+  for (const field of FIELDS) {
+    const value = node.get(field, true);
+    if (isScalar(value) && typeof value.value !== "string" && value.source !== undefined) {
+      written[field] = value.source;
+    }
+  }
+  return Object.keys(written).length > 0 ? written : undefined;
 }

@@ -17,24 +17,35 @@ export { entriesFromAccounts, type MemberAccount, readOrganization } from "./org
 
 /**
  * Reads and validates the configured registry. Bad entries come back as
- * problems, one each; the rest are identities to issue for.
+ * problems, one each (an account whose tags cannot be read is one); the rest
+ * are identities to issue for.
+ *
+ * @throws {DeadlineError} when `signal` aborts before the registry is read.
+ * @example
+ * const { identities, problems } = await loadRegistry(config, new OrganizationsClient({}));
  */
 export async function loadRegistry(
   config: IssuerConfig,
   organizations: OrganizationsClient,
+  signal?: AbortSignal,
 ): Promise<{ identities: ResolvedIdentity[]; problems: RegistryProblem[] }> {
   if (config.registry.kind === "organizations") {
-    const accounts = await readOrganization(organizations, {
+    const read = await readOrganization(organizations, {
       ratePerSecond: config.organizationsRate,
+      ...(signal === undefined ? {} : { signal }),
     });
-    const { entries, problems } = entriesFromAccounts(accounts, config.tagKeys);
+    const { entries, problems } = entriesFromAccounts(read.accounts, config.tagKeys);
     const resolved = resolveEntries(entries, config.idTemplate);
-    return { identities: resolved.identities, problems: [...problems, ...resolved.problems] };
+    return {
+      identities: resolved.identities,
+      problems: [...read.problems, ...problems, ...resolved.problems],
+    };
   }
   const entries = await readRegistryFile(config.registry.path);
   const members = await listActiveAccounts(
     organizations,
     new RateLimiter(config.organizationsRate),
+    signal,
   );
   return resolveEntries(
     entries,

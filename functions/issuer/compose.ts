@@ -72,7 +72,7 @@ export function createIssuer(
           config,
           ca: await (clients.openCa ?? defaultCa)(),
           tenants,
-          registry: () => loadRegistry(config, organizations),
+          registry: (signal) => loadRegistry(config, organizations, signal),
           now,
           remainingMs,
           logger,

@@ -30,6 +30,7 @@ async function issue(event: unknown, context: Context): Promise<RunReport> {
   logger.info("run finished", {
     counts: report.counts,
     minSecondsToExpiry: report.minSecondsToExpiry,
+    deadlineReached: report.deadlineReached,
   });
   return report;
 }

@@ -1,13 +1,20 @@
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { RunReport } from "./run.ts";
 
-/** Publishes a run's counts and the fleet's lowest remaining SVID lifetime as EMF metrics. */
+/**
+ * Publishes a run's counts, whether the deadline cut it short, and the fleet's
+ * lowest remaining SVID lifetime as EMF metrics.
+ *
+ * @example
+ * publishMetrics(await issuer.run(request, remainingMs, logger), metrics);
+ */
 export function publishMetrics(report: RunReport, metrics: Metrics): void {
   metrics.addMetric("SvidsIssued", MetricUnit.Count, report.counts.issued);
   metrics.addMetric("SvidsSkippedFresh", MetricUnit.Count, report.counts["skipped-fresh"]);
   metrics.addMetric("SvidsFailed", MetricUnit.Count, report.counts.failed);
   metrics.addMetric("SvidsNotReached", MetricUnit.Count, report.counts["not-reached"]);
   metrics.addMetric("RegistryEntriesInvalid", MetricUnit.Count, report.counts.invalid);
+  metrics.addMetric("RunDeadlineReached", MetricUnit.Count, report.deadlineReached ? 1 : 0);
   if (report.minSecondsToExpiry !== undefined) {
     metrics.addMetric("MinSecondsToExpiry", MetricUnit.Seconds, report.minSecondsToExpiry);
   }
@@ -32,6 +39,7 @@ export function formatReport(report: RunReport): string {
     line(header),
     ...rows.map(line),
     ...report.invalid.map((p) => `invalid registry entry: ${p.origin}: ${p.reason}`),
+    ...(report.registryRead ? [] : ["registry not read before the deadline"]),
     `issued ${c.issued}, skipped-fresh ${c["skipped-fresh"]}, failed ${c.failed}, not-reached ${c["not-reached"]}, invalid ${c.invalid}`,
   ].join("\n");
 }

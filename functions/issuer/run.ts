@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { encodeSvidSecret, type X509Bundle } from "../../layers/spiffe/index.ts";
-import { mapConcurrent } from "../limits/index.ts";
+import { deadlineSignal, mapConcurrent } from "../limits/index.ts";
 import { clientRequestToken, digest } from "../secrets/index.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import { checkIssued } from "./check.ts";
@@ -20,6 +20,8 @@ import {
 export const BACKDATE_MS = 60_000;
 /** Tolerance when comparing the issued validity with the requested one. */
 export const VALIDITY_SKEW_MS = 120_000;
+/** The reason of an identity whose work the deadline cut short. */
+export const DEADLINE_REASON = "issuer: the run's deadline was reached";
 
 /** What one run is asked to do: everything, or a subset; `force` renews fresh SVIDs too. */
 export interface IssuerRequest {
@@ -32,6 +34,7 @@ export interface IssuerRequest {
 export type Outcome = "issued" | "skipped-fresh" | "failed" | "not-reached";
 export type Stage = "access" | "describe" | "mint" | "sign" | "verify" | "push";
 
+/** One identity's outcome; a `not-reached` one that had started names the stage the deadline cut short. */
 export interface IdentityResult {
   identity: string;
   accountId: string;
@@ -57,16 +60,24 @@ export interface RunReport {
   invalid: RegistryProblem[];
   /** Lowest remaining lifetime of any SVID after the run, in seconds; `undefined` when none is known. */
   minSecondsToExpiry: number | undefined;
+  /** The deadline (minus the margin) cut the run short: some work was abandoned or not started. */
+  deadlineReached: boolean;
+  /** `false` when the deadline came before the registry was read, so no identity is known. */
+  registryRead: boolean;
 }
 
 /** Everything a run needs, injected so tests and `npm start` run the same code as the handler. */
 export interface IssuerDeps {
   config: IssuerConfig;
   ca: CertificateAuthority;
-  tenants: { secretsManager(identity: ResolvedIdentity): Promise<SecretsManagerClient> };
-  registry: () => Promise<{ identities: ResolvedIdentity[]; problems: RegistryProblem[] }>;
+  tenants: {
+    secretsManager(identity: ResolvedIdentity, signal?: AbortSignal): Promise<SecretsManagerClient>;
+  };
+  registry: (
+    signal: AbortSignal,
+  ) => Promise<{ identities: ResolvedIdentity[]; problems: RegistryProblem[] }>;
   now: () => Date;
-  /** Milliseconds until the run must have stopped; `Infinity` outside Lambda. */
+  /** Milliseconds until the run must have stopped (the Lambda deadline); `Infinity` outside Lambda. */
   remainingMs: () => number;
   logger: Logger;
 }
@@ -74,34 +85,82 @@ export interface IssuerDeps {
 /**
  * One issuer cycle: read the registry, and for each identity (bounded
  * concurrency) check freshness from the secret's tags, mint, sign, verify and
- * push. One identity's failure never stops the others; new work stops
- * `deadlineMarginMs` before the deadline and the rest is reported not reached.
+ * push. One identity's failure never stops the others. `deadlineMarginMs`
+ * before the deadline an AbortSignal fires that every AWS call and wait
+ * honours: no new identity starts, work in flight is abandoned, and both are
+ * reported not reached, so the report is always returned in time.
+ *
+ * @example
+ * const report = await runIssuer(deps, { force: false });
  */
 export async function runIssuer(deps: IssuerDeps, request: IssuerRequest): Promise<RunReport> {
+  const deadline = deadlineSignal(deps.remainingMs() - deps.config.deadlineMarginMs);
+  try {
+    return await run(deps, request, deadline.signal);
+  } finally {
+    deadline.clear();
+  }
+}
+
+async function run(
+  deps: IssuerDeps,
+  request: IssuerRequest,
+  signal: AbortSignal,
+): Promise<RunReport> {
   const { config, logger } = deps;
   const startedAt = deps.now();
-  const { identities: all, problems } = await deps.registry();
+  let registry: Awaited<ReturnType<IssuerDeps["registry"]>>;
+  try {
+    registry = await deps.registry(signal);
+  } catch (err) {
+    if (!signal.aborted) throw err;
+    logger.warn("registry not read before the deadline");
+    return report(deps, startedAt, [], [], { registryRead: false, deadlineReached: true });
+  }
+  const { identities: all, problems } = registry;
   for (const problem of problems) {
     logger.warn("registry entry skipped", { origin: problem.origin, reason: problem.reason });
   }
   const identities = all.filter((identity) => wanted(identity, request));
-  const bundle = await deps.ca.bundle();
+  const bundle = await deps.ca.bundle(signal).catch((err: unknown) => {
+    if (!signal.aborted) throw err;
+    return undefined;
+  });
 
-  const results = await mapConcurrent(
-    identities,
-    config.concurrency,
-    (identity) => processIdentity(deps, identity, bundle, request.force),
-    () => deps.remainingMs() > config.deadlineMarginMs,
-  );
+  const results =
+    bundle === undefined
+      ? identities.map(() => undefined)
+      : await mapConcurrent(
+          identities,
+          config.concurrency,
+          (identity) => processIdentity(deps, identity, bundle, request.force, signal),
+          () => !signal.aborted && deps.remainingMs() > config.deadlineMarginMs,
+        );
   const finished: IdentityResult[] = results.map(
     (result, i) =>
       result ?? { ...describe(identities[i] as ResolvedIdentity), outcome: "not-reached" },
   );
   for (const result of finished) {
     if (result.outcome === "not-reached")
-      logger.warn("not reached before the deadline", { identity: result.identity });
+      logger.warn("not reached before the deadline", {
+        identity: result.identity,
+        ...(result.stage ? { stage: result.stage } : {}),
+      });
   }
+  return report(deps, startedAt, finished, problems, {
+    registryRead: true,
+    deadlineReached: signal.aborted || finished.some((r) => r.outcome === "not-reached"),
+  });
+}
 
+function report(
+  deps: IssuerDeps,
+  startedAt: Date,
+  finished: IdentityResult[],
+  problems: RegistryProblem[],
+  flags: { registryRead: boolean; deadlineReached: boolean },
+): RunReport {
+  const { config } = deps;
   const now = deps.now();
   const remaining = finished
     .filter((r) => r.notAfter !== undefined)
@@ -123,6 +182,7 @@ export async function runIssuer(deps: IssuerDeps, request: IssuerRequest): Promi
     identities: finished,
     invalid: problems,
     minSecondsToExpiry: remaining.length > 0 ? Math.min(...remaining) : undefined,
+    ...flags,
   };
 }
 
@@ -131,6 +191,7 @@ async function processIdentity(
   identity: ResolvedIdentity,
   bundle: X509Bundle,
   force: boolean,
+  signal: AbortSignal,
 ): Promise<IdentityResult> {
   const { config } = deps;
   const base = describe(identity);
@@ -145,9 +206,9 @@ async function processIdentity(
   let state: SecretState | undefined;
   let sm: SecretsManagerClient | undefined;
   try {
-    sm = await deps.tenants.secretsManager(identity);
+    sm = await deps.tenants.secretsManager(identity, signal);
     stage = "describe";
-    state = await readSecretState(sm, config.secretName);
+    state = await readSecretState(sm, config.secretName, signal);
     const fresh = freshUntil(state, base.spiffeId, deps.now(), config.renewBeforeMs);
     if (fresh !== undefined && !force) {
       log.debug("fresh, skipped", { notAfter: fresh.toISOString() });
@@ -165,21 +226,24 @@ async function processIdentity(
     const now = deps.now();
     const notBefore = new Date(now.getTime() - BACKDATE_MS);
     const notAfter = new Date(notBefore.getTime() + config.validityMs);
-    const signed = await deps.ca.sign({
-      csrPem: minted.csrPem,
-      spiffeId: identity.spiffeId,
-      notBefore,
-      notAfter,
-      idempotencyToken: digest(
-        [
-          base.spiffeId,
-          identity.accountId,
-          Math.floor(now.getTime() / Math.max(config.renewBeforeMs, 60_000)),
-          minted.spkiDer.toString("base64"),
-        ],
-        32,
-      ),
-    });
+    const signed = await deps.ca.sign(
+      {
+        csrPem: minted.csrPem,
+        spiffeId: identity.spiffeId,
+        notBefore,
+        notAfter,
+        idempotencyToken: digest(
+          [
+            base.spiffeId,
+            identity.accountId,
+            Math.floor(now.getTime() / Math.max(config.renewBeforeMs, 60_000)),
+            minted.spkiDer.toString("base64"),
+          ],
+          32,
+        ),
+      },
+      signal,
+    );
     stage = "verify";
     const svid = checkIssued(signed.chainPem, minted, bundle, {
       spiffeId: identity.spiffeId,
@@ -189,14 +253,21 @@ async function processIdentity(
       now,
     });
     stage = "push";
-    await writeSvidSecret(sm, identity.accountId, state, {
-      name: config.secretName,
-      secretString: encodeSvidSecret(svid, bundle),
-      spiffeId: base.spiffeId,
-      notAfter: svid.notAfter,
-      clientRequestToken: clientRequestToken(base.spiffeId, svid.leaf.serialNumber),
-      kmsKeyId: config.kmsKeyId,
-    });
+    await writeSvidSecret(
+      sm,
+      identity.accountId,
+      state,
+      {
+        name: config.secretName,
+        document: encodeSvidSecret(svid, bundle),
+        format: config.secretFormat,
+        spiffeId: base.spiffeId,
+        notAfter: svid.notAfter,
+        clientRequestToken: clientRequestToken(base.spiffeId, svid.leaf.serialNumber),
+        kmsKeyId: config.kmsKeyId,
+      },
+      signal,
+    );
     log.info("issued", {
       serialNumber: svid.leaf.serialNumber,
       notAfter: svid.notAfter.toISOString(),
@@ -208,10 +279,14 @@ async function processIdentity(
       ...(previous ? { previousNotAfter: previous } : {}),
     };
   } catch (err) {
+    const held = state?.kind === "owned" ? state.notAfter?.toISOString() : undefined;
+    const kept = held ? { notAfter: held } : {};
+    // Whatever a call failed with once the deadline passed, it was cut short, not broken.
+    if (signal.aborted)
+      return { ...base, outcome: "not-reached", stage, reason: DEADLINE_REASON, ...kept };
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     log.error("failed", { stage, reason });
-    const held = state?.kind === "owned" ? state.notAfter?.toISOString() : undefined;
-    return { ...base, outcome: "failed", stage, reason, ...(held ? { notAfter: held } : {}) };
+    return { ...base, outcome: "failed", stage, reason, ...kept };
   } finally {
     // Each tenant client holds its own connections; a run over thousands of accounts must not keep them.
     sm?.destroy();

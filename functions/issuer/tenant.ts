@@ -12,6 +12,7 @@ import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { SVID_SECRET_OWNER, SvidSecretTag } from "../../layers/spiffe/index.ts";
 import { tagMap } from "../secrets/index.ts";
+import type { SecretFormat } from "./config.ts";
 import type { ResolvedIdentity } from "./registry/entries.ts";
 
 /** Builds a Secrets Manager client for a tenant account from assumed-role credentials. */
@@ -35,7 +36,11 @@ export interface TenantAccessOptions {
 export class TenantAccess {
   constructor(private readonly options: TenantAccessOptions) {}
 
-  async secretsManager(identity: ResolvedIdentity): Promise<SecretsManagerClient> {
+  /** @param signal the run's deadline; AssumeRole is abandoned when it aborts. */
+  async secretsManager(
+    identity: ResolvedIdentity,
+    signal?: AbortSignal,
+  ): Promise<SecretsManagerClient> {
     const { sts, roleName, externalId } = this.options;
     const out = await sts.send(
       new AssumeRoleCommand({
@@ -44,6 +49,7 @@ export class TenantAccess {
         ExternalId: externalId,
         DurationSeconds: 900,
       }),
+      { abortSignal: signal },
     );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) {
@@ -82,9 +88,12 @@ export type SecretState =
 export async function readSecretState(
   sm: SecretsManagerClient,
   name: string,
+  signal?: AbortSignal,
 ): Promise<SecretState> {
   try {
-    const out = await sm.send(new DescribeSecretCommand({ SecretId: name }));
+    const out = await sm.send(new DescribeSecretCommand({ SecretId: name }), {
+      abortSignal: signal,
+    });
     const tags = tagMap(out.Tags);
     if (tags[SvidSecretTag.OWNER] !== SVID_SECRET_OWNER) return { kind: "foreign" };
     const notAfterTag = tags[SvidSecretTag.NOT_AFTER];
@@ -103,7 +112,10 @@ export async function readSecretState(
 
 export interface SvidWrite {
   name: string;
-  secretString: string;
+  /** The SVID secret's JSON document. */
+  document: string;
+  /** Which field holds the document; a new version carries only that one. */
+  format: SecretFormat;
   spiffeId: string;
   notAfter: Date;
   /** Idempotency token of the new version (32 to 64 characters). */
@@ -121,50 +133,101 @@ export class ForeignSecretError extends Error {
   }
 }
 
+/** Reasons the SVID secret could not be written. */
+export const SvidWriteReason = {
+  CREATE_CONFLICT: "issuer: CreateSecret keeps finding a secret that DescribeSecret does not",
+} as const;
+export type SvidWriteReason = (typeof SvidWriteReason)[keyof typeof SvidWriteReason];
+
+export class SvidWriteError extends Error {
+  readonly reason: SvidWriteReason;
+
+  constructor(reason: SvidWriteReason, detail: string) {
+    super(`${reason}: ${detail}`);
+    this.name = "SvidWriteError";
+    this.reason = reason;
+  }
+}
+
+/**
+ * CreateSecret answered "exists" while DescribeSecret answered "not found"
+ * this many times: the two disagree (replication lag, a policy that hides the
+ * secret), and asking again will not settle it within this run.
+ */
+export const CREATE_ATTEMPTS = 3;
+
 /**
  * Writes the SVID document. A new secret is created with its value and tags in
  * one call; an existing one gets a new version and then its not-after tag. The
  * value goes first: if the tag update fails, the stale tag only makes the next
  * run renew early, while the reverse order could mark an old SVID as fresh.
+ * The document goes in `SecretString` or `SecretBinary` as `write.format` says,
+ * and a new version holds only that field, so switching formats needs nothing else.
+ *
+ * @param signal the run's deadline; every call is abandoned when it aborts.
+ * @throws {ForeignSecretError} when the secret exists without the owner tag.
+ * @throws {SvidWriteError} when a secret created meanwhile stays invisible.
+ * @example
+ * await writeSvidSecret(sm, "111122223333", await readSecretState(sm, name), {
+ *   name, document: encodeSvidSecret(svid, bundle), format: "string", spiffeId,
+ *   notAfter: svid.notAfter, clientRequestToken, kmsKeyId: undefined,
+ * });
  */
 export async function writeSvidSecret(
   sm: SecretsManagerClient,
   accountId: string,
   state: SecretState,
   write: SvidWrite,
+  signal?: AbortSignal,
 ): Promise<void> {
   const tags = [
     { Key: SvidSecretTag.OWNER, Value: SVID_SECRET_OWNER },
     { Key: SvidSecretTag.SPIFFE_ID, Value: write.spiffeId },
     { Key: SvidSecretTag.NOT_AFTER, Value: write.notAfter.toISOString() },
   ];
-  if (state.kind === "foreign") throw new ForeignSecretError(accountId, write.name);
-  if (state.kind === "missing") {
+  const value =
+    write.format === "binary"
+      ? { SecretBinary: Buffer.from(write.document, "utf8") }
+      : { SecretString: write.document };
+  const options = { abortSignal: signal };
+  let current = state;
+  for (let attempt = 1; current.kind === "missing"; attempt++) {
     try {
       await sm.send(
         new CreateSecretCommand({
           Name: write.name,
-          SecretString: write.secretString,
+          ...value,
           Tags: tags,
           KmsKeyId: write.kmsKeyId,
           ClientRequestToken: write.clientRequestToken,
           Description: "SPIFFE X509-SVID of this account's Lambda identity, written by lambda-svid",
         }),
+        options,
       );
       return;
     } catch (err) {
       if (!(err instanceof ResourceExistsException)) throw err;
+      if (attempt === CREATE_ATTEMPTS) {
+        throw new SvidWriteError(
+          SvidWriteReason.CREATE_CONFLICT,
+          `${JSON.stringify(write.name)} in account ${accountId}, ${attempt} attempts`,
+        );
+      }
       // Created since we looked: decide again from its tags.
-      return writeSvidSecret(sm, accountId, await readSecretState(sm, write.name), write);
+      current = await readSecretState(sm, write.name, signal);
     }
   }
-  if (state.scheduledForDeletion) await sm.send(new RestoreSecretCommand({ SecretId: write.name }));
+  if (current.kind === "foreign") throw new ForeignSecretError(accountId, write.name);
+  if (current.scheduledForDeletion) {
+    await sm.send(new RestoreSecretCommand({ SecretId: write.name }), options);
+  }
   await sm.send(
     new PutSecretValueCommand({
       SecretId: write.name,
-      SecretString: write.secretString,
+      ...value,
       ClientRequestToken: write.clientRequestToken,
     }),
+    options,
   );
-  await sm.send(new TagResourceCommand({ SecretId: write.name, Tags: tags.slice(1) }));
+  await sm.send(new TagResourceCommand({ SecretId: write.name, Tags: tags.slice(1) }), options);
 }

@@ -49,4 +49,24 @@ describe("ACM PCA adapter against the emulator", () => {
     expect(calls.count("GetCertificateAuthorityCertificate")).toBe(1);
     expect(calls.count("DescribeCertificateAuthority")).toBe(1);
   });
+
+  it("the certificate waiter stops at the run's deadline: the identity is not reached and the run returns in time", async () => {
+    const ca = await createPrivateCa({ keyAlgorithm: "EC_prime256v1" });
+    const pca = new ACMPCAClient(ca.clientConfig);
+    // Issued at once by the emulator, but every poll for it hangs, as a slow CA would.
+    injectFaults(pca, { commands: ["GetCertificate"], kind: "delay", delayMs: 120_000 });
+    const h = await issuerHarness({
+      accounts: 1,
+      env: { LAMBDA_SVID_CA: `acm-pca:${ca.arn}`, LAMBDA_SVID_DEADLINE_MARGIN: "2s" },
+      clients: { pca },
+    });
+    const deadline = Date.now() + 8_000;
+    const { report } = await h.run({ force: false }, () => deadline - Date.now());
+    expect(Date.now()).toBeLessThan(deadline);
+    expect(report.counts).toMatchObject({ issued: 0, failed: 0, "not-reached": 1 });
+    expect(report.identities[0]).toMatchObject({ outcome: "not-reached", stage: "sign" });
+    await expect(h.readSecret(h.tenantAccounts[0]?.id as string)).rejects.toThrow(
+      ResourceNotFoundException,
+    );
+  });
 });

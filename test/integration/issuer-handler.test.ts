@@ -93,10 +93,18 @@ describe("issuer handler", () => {
     );
   });
 
-  it("stops before the deadline and reports the identity as not reached", async () => {
-    const { result } = await captureOutput(() =>
+  it("invoked with less time left than the margin, returns at once with its report and metrics", async () => {
+    const started = Date.now();
+    const { result, output } = await captureOutput(() =>
       handler({ action: "reissue", force: true }, context(1_000)),
     );
-    expect(result.counts["not-reached"]).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(result).toMatchObject({ registryRead: false, deadlineReached: true });
+    expect(result.counts).toMatchObject({ issued: 0, failed: 0 });
+    const lines = jsonLines(output);
+    expect(lines.some((l) => l.message === "registry not read before the deadline")).toBe(true);
+    const emf = lines.find((l) => "_aws" in l);
+    expect(emf?.RunDeadlineReached).toBe(1);
+    expect(emf?.SvidsFailed).toBe(0);
   });
 });

@@ -11,7 +11,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { STSClient } from "@aws-sdk/client-sts";
-import { createIssuer, type IssuerClients } from "../../functions/issuer/compose.ts";
+import { createIssuer, type Issuer, type IssuerClients } from "../../functions/issuer/compose.ts";
 import { type IssuerConfig, loadIssuerConfig } from "../../functions/issuer/config.ts";
 import type { IssuerRequest, RunReport } from "../../functions/issuer/run.ts";
 import { clientConfigForAccount } from "../emulator/accounts.ts";
@@ -53,13 +53,15 @@ export async function issuerHarness(options: HarnessOptions = {}) {
   });
   await options.beforeIssuer?.(org);
   const caDir = await mkdtemp(join(tmpdir(), "lambda-svid-ca-"));
-  const config: IssuerConfig = loadIssuerConfig({
-    LAMBDA_SVID_TRUST_DOMAIN: "example.org",
-    LAMBDA_SVID_CA: `local:${caDir}`,
-    LAMBDA_SVID_EXTERNAL_ID: "test-external-id",
-    AWS_REGION: "us-east-1",
-    ...options.env,
-  });
+  const configWith = (env: Record<string, string> | undefined): IssuerConfig =>
+    loadIssuerConfig({
+      LAMBDA_SVID_TRUST_DOMAIN: "example.org",
+      LAMBDA_SVID_CA: `local:${caDir}`,
+      LAMBDA_SVID_EXTERNAL_ID: "test-external-id",
+      AWS_REGION: "us-east-1",
+      ...env,
+    });
+  const config = configWith(options.env);
   const organizations = new OrganizationsClient({ credentials: org.credentials });
   options.withOrganizations?.(organizations);
   const clients: IssuerClients = {
@@ -72,8 +74,19 @@ export async function issuerHarness(options: HarnessOptions = {}) {
     },
     ...options.clients,
   };
-  const issuer = createIssuer(config, clients, options.now);
   const tenantAccounts = org.accounts.slice(0, count);
+  const runner =
+    (issuer: Issuer) =>
+    async (
+      request: IssuerRequest = { force: false },
+      remainingMs: () => number = () => Number.POSITIVE_INFINITY,
+    ) => {
+      const logger = new Logger({ serviceName: "lambda-svid-issuer-test", logLevel: "DEBUG" });
+      const { result, output } = await captureOutput(() =>
+        issuer.run(request, remainingMs, logger),
+      );
+      return { report: result as RunReport, output };
+    };
 
   return {
     org,
@@ -81,15 +94,12 @@ export async function issuerHarness(options: HarnessOptions = {}) {
     caDir,
     tenantAccounts,
     /** Runs one cycle, returning the report and everything the run logged. */
-    async run(
-      request: IssuerRequest = { force: false },
-      remainingMs: () => number = () => Number.POSITIVE_INFINITY,
-    ) {
-      const logger = new Logger({ serviceName: "lambda-svid-issuer-test", logLevel: "DEBUG" });
-      const { result, output } = await captureOutput(() =>
-        issuer.run(request, remainingMs, logger),
-      );
-      return { report: result as RunReport, output };
+    run: runner(createIssuer(config, clients, options.now)),
+    /** Another issuer over the same Organization, CA and clients, with `env` on top of the harness's settings. */
+    reconfigured(env: Record<string, string>) {
+      return {
+        run: runner(createIssuer(configWith({ ...options.env, ...env }), clients, options.now)),
+      };
     },
     /** Reads a tenant's secret with that tenant's own credentials, as the layer would. */
     async readSecret(accountId: string, name = config.secretName) {

@@ -185,10 +185,138 @@ describe("issuer against the emulator", () => {
       accounts: 4,
       env: { LAMBDA_SVID_CONCURRENCY: "1", LAMBDA_SVID_DEADLINE_MARGIN: "10s" },
     });
+    // Read once to set the run's deadline, then once before each identity starts.
     let calls = 0;
-    const { report } = await h.run({ force: false }, () => (calls++ < 2 ? 60_000 : 5_000));
+    const { report } = await h.run({ force: false }, () => (calls++ < 3 ? 60_000 : 5_000));
     expect(report.counts.issued).toBe(2);
     expect(report.counts["not-reached"]).toBe(2);
+  });
+
+  it("cuts in-flight work short at the deadline: a slow Secrets Manager leaves identities not reached, and the run returns in time", async () => {
+    const h = await issuerHarness({
+      accounts: 2,
+      env: { LAMBDA_SVID_DEADLINE_MARGIN: "1s" },
+      onTenantClient: (client) => {
+        injectFaults(client, { commands: ["DescribeSecret"], kind: "delay", delayMs: 60_000 });
+      },
+    });
+    const deadline = Date.now() + 6_000;
+    const { report, output } = await h.run({ force: false }, () => deadline - Date.now());
+    expect(Date.now()).toBeLessThan(deadline);
+    expect(report.counts).toMatchObject({ issued: 0, failed: 0, "not-reached": 2 });
+    expect(report.deadlineReached).toBe(true);
+    for (const result of report.identities) {
+      expect(result).toMatchObject({
+        outcome: "not-reached",
+        stage: "describe",
+        reason: "issuer: the run's deadline was reached",
+      });
+    }
+    expect(output).toContain("not reached before the deadline");
+  });
+
+  it("an account whose tags cannot be read is that account's registry problem; the others are issued", async () => {
+    let ids: string[] = [];
+    const h = await issuerHarness({
+      accounts: 4,
+      beforeIssuer: async (org) => {
+        ids = org.accounts.map((a) => a.id);
+      },
+      withOrganizations: (client) => {
+        const forAccount = (i: number) => (input: Record<string, unknown>) =>
+          input.ResourceId === ids[i];
+        injectFaults(client, {
+          commands: ["ListTagsForResource"],
+          kind: "access-denied",
+          when: forAccount(1),
+        });
+        injectFaults(client, {
+          commands: ["ListTagsForResource"],
+          kind: "target-not-found",
+          when: forAccount(2),
+        });
+        // Throttled past the client's retries.
+        injectFaults(client, {
+          commands: ["ListTagsForResource"],
+          kind: "too-many-requests",
+          when: forAccount(3),
+        });
+      },
+    });
+    const { report } = await h.run();
+    expect(report.identities.map((r) => [r.accountId, r.outcome])).toEqual([[ids[0], "issued"]]);
+    expect(report.counts).toMatchObject({ issued: 1, invalid: 3 });
+    const reasons = Object.fromEntries(report.invalid.map((p) => [p.origin, p.reason]));
+    expect(reasons[`account ${ids[1]}`]).toMatch(
+      /^tags could not be read: AccessDeniedException: /,
+    );
+    expect(reasons[`account ${ids[2]}`]).toMatch(
+      /^tags could not be read: TargetNotFoundException: /,
+    );
+    expect(reasons[`account ${ids[3]}`]).toMatch(
+      /^tags could not be read: TooManyRequestsException: /,
+    );
+  });
+
+  it("one SPIFFE ID claimed by two accounts is issued to neither, unless every claim says it spans accounts", async () => {
+    const tags = (service: string, spans?: string) => ({
+      "lambda-svid:enabled": "true",
+      "lambda-svid:service": service,
+      "lambda-svid:environment": "prod",
+      ...(spans === undefined ? {} : { "lambda-svid:spans-accounts": spans }),
+    });
+    const h = await issuerHarness({
+      accounts: 1,
+      extraAccounts: [
+        { name: "dup-a", tags: tags("dup") },
+        { name: "dup-b", tags: tags("dup", "true") },
+        { name: "shared-a", tags: tags("shared", "true") },
+        { name: "shared-b", tags: tags("shared", "true") },
+      ],
+    });
+    const { report } = await h.run();
+    const [, dupA, dupB, sharedA, sharedB] = h.org.accounts.map((a) => a.id);
+    expect(report.identities.map((r) => [r.spiffeId, r.accountId, r.outcome]).sort()).toEqual(
+      [
+        ["spiffe://example.org/prod/svc0", h.tenantAccounts[0]?.id, "issued"],
+        ["spiffe://example.org/prod/shared", sharedA, "issued"],
+        ["spiffe://example.org/prod/shared", sharedB, "issued"],
+      ].sort(),
+    );
+    const refused = (origin: string | undefined, other: string | undefined) => ({
+      origin: `account ${origin}`,
+      reason: `spiffe://example.org/prod/dup is also claimed by account ${other}; neither is issued unless every claim says the identity spans accounts`,
+    });
+    // In the order ListAccounts returns the accounts.
+    expect(report.invalid).toHaveLength(2);
+    expect(report.invalid).toEqual(
+      expect.arrayContaining([refused(dupA, dupB), refused(dupB, dupA)]),
+    );
+  });
+
+  it("gives up, with a typed error, when CreateSecret keeps finding a secret that DescribeSecret keeps not finding", async () => {
+    let hide = false;
+    const creates: Array<ReturnType<typeof countCalls>> = [];
+    const h = await issuerHarness({
+      accounts: 1,
+      onTenantClient: (client) => {
+        creates.push(countCalls(client));
+        injectFaults(client, {
+          commands: ["DescribeSecret"],
+          kind: "not-found",
+          when: () => hide,
+        });
+      },
+    });
+    expect((await h.run()).report.counts.issued).toBe(1);
+    hide = true;
+    const { report } = await h.run({ force: true });
+    const [result] = report.identities;
+    expect(result).toMatchObject({ outcome: "failed", stage: "push" });
+    expect(result?.reason).toBe(
+      `SvidWriteError: issuer: CreateSecret keeps finding a secret that DescribeSecret does not: "lambda-svid/svid" in account ${h.tenantAccounts[0]?.id}, 3 attempts`,
+    );
+    expect(creates.at(-1)?.count("CreateSecret")).toBe(3);
   });
 
   it("pages through a large Organization and rides out TooManyRequestsException on ListTagsForResource", async () => {

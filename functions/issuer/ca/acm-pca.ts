@@ -11,7 +11,7 @@ import {
   type TrustDomain,
   X509Bundle,
 } from "../../../layers/spiffe/index.ts";
-import type { RateLimiter } from "../../limits/index.ts";
+import { type RateLimiter, untilAborted } from "../../limits/index.ts";
 import type { CertificateAuthority, SignedCertificate, SignRequest } from "./port.ts";
 
 /** End-entity template: KU digitalSignature+keyEncipherment (critical), EKU serverAuth+clientAuth, SAN passed through from the CSR. */
@@ -44,6 +44,13 @@ export interface AcmPcaOptions {
  * AWS Private CA adapter: IssueCertificate with an end-entity template and
  * absolute validity, then GetCertificate through the SDK waiter. The CA's
  * signing algorithm and its bundle are read once per instance (one run).
+ * The run's deadline reaches every call and the waiter; because the pinned
+ * client's retry back-off does not watch the signal, each wait is also raced
+ * against it, so `sign` returns at the deadline whatever the SDK is doing.
+ *
+ * @example
+ * const ca = new AcmPcaCertificateAuthority({ client, arn, trustDomain, issueRate, getRate });
+ * const { chainPem } = await ca.sign(request, deadline.signal);
  */
 export class AcmPcaCertificateAuthority implements CertificateAuthority {
   readonly description: string;
@@ -54,10 +61,21 @@ export class AcmPcaCertificateAuthority implements CertificateAuthority {
     this.description = `acm-pca:${options.arn}`;
   }
 
-  async sign(request: SignRequest): Promise<SignedCertificate> {
+  sign(request: SignRequest, signal?: AbortSignal): Promise<SignedCertificate> {
+    return untilAborted(this.issue(request, signal), signal);
+  }
+
+  async bundle(signal?: AbortSignal): Promise<X509Bundle> {
+    return (await untilAborted(this.caChain(signal), signal)).bundle;
+  }
+
+  private async issue(request: SignRequest, signal?: AbortSignal): Promise<SignedCertificate> {
     const { client, arn } = this.options;
-    const [algorithm, chain] = await Promise.all([this.algorithm(), this.caChain()]);
-    await this.options.issueRate.acquire();
+    const [algorithm, chain] = await untilAborted(
+      Promise.all([this.algorithm(signal), this.caChain(signal)]),
+      signal,
+    );
+    await this.options.issueRate.acquire(signal);
     const issued = await client.send(
       new IssueCertificateCommand({
         CertificateAuthorityArn: arn,
@@ -71,12 +89,21 @@ export class AcmPcaCertificateAuthority implements CertificateAuthority {
         },
         IdempotencyToken: request.idempotencyToken,
       }),
+      { abortSignal: signal },
     );
-    await this.options.getRate.acquire();
+    await this.options.getRate.acquire(signal);
     const waited = await waitUntilCertificateIssued(
-      { client, maxWaitTime: this.options.maxWaitSeconds ?? 60, minDelay: 1, maxDelay: 5 },
+      {
+        client,
+        maxWaitTime: this.options.maxWaitSeconds ?? 60,
+        minDelay: 1,
+        maxDelay: 5,
+        // A signal of its own: this waiter version claims the signal's `onabort`.
+        ...(signal === undefined ? {} : { abortSignal: AbortSignal.any([signal]) }),
+      },
       { CertificateAuthorityArn: arn, CertificateArn: issued.CertificateArn },
     );
+    if (signal?.aborted) throw signal.reason;
     const certificate = (waited.reason as { Certificate?: string } | undefined)?.Certificate;
     if (waited.state !== "SUCCESS" || !certificate) {
       throw new Error(
@@ -86,15 +113,13 @@ export class AcmPcaCertificateAuthority implements CertificateAuthority {
     return { chainPem: `${certificate.trim()}\n${chain.intermediatesPem}` };
   }
 
-  async bundle(): Promise<X509Bundle> {
-    return (await this.caChain()).bundle;
-  }
-
-  private algorithm(): Promise<SigningAlgorithm> {
+  /** Every caller in one run passes the run's one deadline, so the first caller's signal serves all. */
+  private algorithm(signal: AbortSignal | undefined): Promise<SigningAlgorithm> {
     this.signingAlgorithm ??= (async () => {
-      await this.options.getRate.acquire();
+      await this.options.getRate.acquire(signal);
       const out = await this.options.client.send(
         new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: this.options.arn }),
+        { abortSignal: signal },
       );
       const keyAlgorithm =
         out.CertificateAuthority?.CertificateAuthorityConfiguration?.KeyAlgorithm ?? "";
@@ -113,13 +138,16 @@ export class AcmPcaCertificateAuthority implements CertificateAuthority {
   }
 
   /** The CA's roots (self-signed certificates) form the bundle; the rest are intermediates for SVID chains. */
-  private caChain(): Promise<{ bundle: X509Bundle; intermediatesPem: string }> {
+  private caChain(
+    signal: AbortSignal | undefined,
+  ): Promise<{ bundle: X509Bundle; intermediatesPem: string }> {
     this.chain ??= (async () => {
-      await this.options.getRate.acquire();
+      await this.options.getRate.acquire(signal);
       const out = await this.options.client.send(
         new GetCertificateAuthorityCertificateCommand({
           CertificateAuthorityArn: this.options.arn,
         }),
+        { abortSignal: signal },
       );
       const certs = parseCertificateChain(
         `${out.Certificate ?? ""}\n${out.CertificateChain ?? ""}`,

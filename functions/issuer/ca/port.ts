@@ -17,12 +17,14 @@ export interface SignedCertificate {
 
 /**
  * The port every signing backend implements. Adapters: `acm-pca` (AWS Private
- * CA) and `local` (an in-process CA for development and tests).
+ * CA) and `local` (an in-process CA for development and tests). An adapter
+ * that calls out gives up, rejecting with the signal's reason, when `signal`
+ * (the run's deadline) aborts.
  */
 export interface CertificateAuthority {
   /** Short description for logs, e.g. `acm-pca:arn:...`. */
   readonly description: string;
-  sign(request: SignRequest): Promise<SignedCertificate>;
+  sign(request: SignRequest, signal?: AbortSignal): Promise<SignedCertificate>;
   /** The roots SVIDs from this CA chain to; cached by the adapter for the run. */
-  bundle(): Promise<X509Bundle>;
+  bundle(signal?: AbortSignal): Promise<X509Bundle>;
 }

@@ -3,9 +3,11 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 // The SVID source alone, not the agent's index: the syncer needs none of its HTTP clients.
 import { SvidSource } from "../../layers/agent/svid-source.ts";
 import type { X509Svid } from "../../layers/spiffe/index.ts";
+import type { ContentKey } from "../secrets/index.ts";
 import type { SyncerConfig } from "./config.ts";
 import type { SyncRequest } from "./event.ts";
 import type { KeywhizClient } from "./keywhiz/client.ts";
+import { contentKeySecretName, loadContentKey, type MirroredSecret } from "./mirror.ts";
 import { runSync, type SyncReport } from "./run.ts";
 
 export interface SyncerOptions {
@@ -22,17 +24,41 @@ export interface Syncer {
  * Wires the syncer. The account's SVID comes from the same {@link SvidSource}
  * the layer uses: read and verified once, reused by warm invocations while
  * fresh, re-read in the background when stale, never used once expired. So a
- * no-op run usually reads Secrets Manager only to list mirrored secrets.
+ * no-op run usually reads Secrets Manager only to list mirrored secrets. The
+ * content key is read (or created) by the first run that fetches anything and
+ * then kept for the container's life.
+ *
+ * @example
+ * const syncer = createSyncer(loadSyncerConfig(process.env));
+ * const report = await syncer.run({ force: false }, logger);
  */
 export function createSyncer(config: SyncerConfig, options: SyncerOptions = {}): Syncer {
   const sm = options.sm ?? new SecretsManagerClient({ maxAttempts: 6 });
   const now = options.now ?? (() => new Date());
   const source = new SvidSource({ secretName: config.svidSecretName, client: sm, now });
   const svid = async (): Promise<X509Svid> => (await source.get()).svid;
+  let key: ContentKey | undefined;
+  const contentKey = async (existing: MirroredSecret | undefined): Promise<ContentKey> => {
+    key ??= await loadContentKey(
+      sm,
+      contentKeySecretName(config.prefix),
+      existing,
+      config.kmsKeyId,
+    );
+    return key;
+  };
   return {
     run: (request, logger) =>
       runSync(
-        { config, sm, svid, now, logger, ...(options.keywhiz ? { keywhiz: options.keywhiz } : {}) },
+        {
+          config,
+          sm,
+          svid,
+          contentKey,
+          now,
+          logger,
+          ...(options.keywhiz ? { keywhiz: options.keywhiz } : {}),
+        },
         request,
       ),
   };

@@ -6,6 +6,7 @@ import { OptIn } from "./opt-in.ts";
 /** The syncer's configuration: every variable it reads, validated. */
 export interface SyncerConfig {
   svidSecretName: string;
+  /** The Keywhiz server; its path, if any, is kept: the API is served under it. */
   keywhizUrl: URL;
   /** PEM roots for the Keywhiz server's certificate. */
   keywhizCaPem: string;
@@ -13,7 +14,16 @@ export interface SyncerConfig {
   prefix: string;
   kmsKeyId: string | undefined;
   recoveryWindowDays: number;
+  /** Deletions in one run above this share (percent) of the mirrored secrets are refused unless forced. */
+  maxDeletePercent: number;
 }
+
+/**
+ * More than half of an identity's mirror vanishing in one run is more often a
+ * broken source (an ACL or group lost on the Keywhiz side, a bad opt-in
+ * deploy) than a deliberate change; the deliberate one costs one forced re-sync.
+ */
+const DEFAULT_MAX_DELETE_PERCENT = 50;
 
 const PREFIX = /^[\w/+=.@-]{1,256}$/;
 
@@ -24,15 +34,7 @@ const PREFIX = /^[\w/+=.@-]{1,256}$/;
  */
 export function loadSyncerConfig(env: Env = process.env): SyncerConfig {
   const r = new EnvReader(env);
-  const urlText = r.required("LAMBDA_SVID_KEYWHIZ_URL", "the https:// URL of the Keywhiz server");
-  let keywhizUrl: URL;
-  try {
-    keywhizUrl = new URL(urlText);
-  } catch {
-    throw new ConfigError("LAMBDA_SVID_KEYWHIZ_URL", "an https:// URL", urlText);
-  }
-  if (keywhizUrl.protocol !== "https:")
-    throw new ConfigError("LAMBDA_SVID_KEYWHIZ_URL", "an https:// URL", urlText);
+  const keywhizUrl = readKeywhizUrl(r);
 
   const caText = r.required(
     "LAMBDA_SVID_KEYWHIZ_CA",
@@ -71,7 +73,31 @@ export function loadSyncerConfig(env: Env = process.env): SyncerConfig {
     prefix,
     kmsKeyId: r.optional("LAMBDA_SVID_SYNC_KMS_KEY_ID"),
     recoveryWindowDays: r.integer("LAMBDA_SVID_SYNC_RECOVERY_DAYS", 7, 7, 30),
+    maxDeletePercent: r.integer(
+      "LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT",
+      DEFAULT_MAX_DELETE_PERCENT,
+      0,
+      100,
+    ),
   };
+}
+
+const URL_FORM = "an https:// URL, optionally with a path, without user, query or fragment";
+
+function readKeywhizUrl(r: EnvReader): URL {
+  const text = r.required("LAMBDA_SVID_KEYWHIZ_URL", URL_FORM);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError("LAMBDA_SVID_KEYWHIZ_URL", URL_FORM, text);
+  }
+  // A password in the URL must not reach the log through the error message.
+  if (url.username !== "" || url.password !== "")
+    throw new ConfigError("LAMBDA_SVID_KEYWHIZ_URL", URL_FORM);
+  if (url.protocol !== "https:" || url.search !== "" || url.hash !== "")
+    throw new ConfigError("LAMBDA_SVID_KEYWHIZ_URL", URL_FORM, text);
+  return url;
 }
 
 function readCaFile(path: string): string {

@@ -32,6 +32,7 @@ async function sync(event: unknown): Promise<SyncReport> {
     unchanged: report.unchanged.length,
     written: report.written.length,
     deleted: report.deleted.length,
+    deletionRefused: report.deletionRefused,
     skipped: report.skipped,
     failed: report.failed,
     notOffered: report.notOffered,

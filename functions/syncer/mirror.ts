@@ -1,25 +1,34 @@
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
+  GetSecretValueCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
+  ResourceExistsException,
   RestoreSecretCommand,
   type SecretsManagerClient,
   TagResourceCommand,
 } from "@aws-sdk/client-secrets-manager";
-import { clientRequestToken, tagMap } from "../secrets/index.ts";
+import { ContentKey, ContentKeyError, tagMap } from "../secrets/index.ts";
+import { SyncerError, SyncerReason } from "./errors.ts";
 import { toTagValue } from "./names.ts";
 
 /** Tags on mirrored secrets: what is not secret about them. */
 export const SyncTag = {
   OWNER: "lambda-svid:owner",
   KEYWHIZ_NAME: "lambda-svid:keywhiz-name",
-  /** The Keywhiz checksum, or for older servers a value from update time and length. */
-  KEYWHIZ_VERSION: "lambda-svid:keywhiz-checksum",
+  /** Keywhiz's checksum (an HMAC under the server's key), from servers that send one. */
+  KEYWHIZ_CHECKSUM: "lambda-svid:keywhiz-checksum",
+  /** HMAC of the mirrored name and content under the syncer's {@link ContentKey}. */
+  CONTENT_HMAC: "lambda-svid:content-hmac",
+  /** Set only on the content key's secret, which is not a mirror. */
+  PURPOSE: "lambda-svid:purpose",
 } as const;
 
 /** The owner tag value of secrets the syncer manages; it touches no secret without it. */
 export const SYNC_OWNER = "lambda-svid-syncer";
+
+const CONTENT_KEY_PURPOSE = "content-key";
 
 /** Secrets Manager's limit on a secret value. */
 export const MAX_SECRET_BYTES = 65_536;
@@ -28,7 +37,13 @@ export const MAX_SECRET_BYTES = 65_536;
 export interface MirroredSecret {
   name: string;
   owned: boolean;
-  version: string | undefined;
+  /** The {@link SyncTag.KEYWHIZ_CHECKSUM} tag. */
+  checksum: string | undefined;
+  /** The {@link SyncTag.CONTENT_HMAC} tag. */
+  contentHmac: string | undefined;
+  purpose: string | undefined;
+  /** The VersionId labelled AWSCURRENT. */
+  currentVersionId: string | undefined;
   scheduledForDeletion: boolean;
 }
 
@@ -58,7 +73,12 @@ export async function listMirrored(
       out.set(entry.Name, {
         name: entry.Name,
         owned: tags[SyncTag.OWNER] === SYNC_OWNER,
-        version: tags[SyncTag.KEYWHIZ_VERSION],
+        checksum: tags[SyncTag.KEYWHIZ_CHECKSUM],
+        contentHmac: tags[SyncTag.CONTENT_HMAC],
+        purpose: tags[SyncTag.PURPOSE],
+        currentVersionId: Object.entries(entry.SecretVersionsToStages ?? {}).find(([, stages]) =>
+          stages.includes("AWSCURRENT"),
+        )?.[0],
         scheduledForDeletion: entry.DeletedDate !== undefined,
       });
     }
@@ -67,10 +87,79 @@ export async function listMirrored(
   return out;
 }
 
+/**
+ * The content key's secret: under the mirror prefix, so the syncer's existing
+ * permissions cover it and no other infrastructure is needed. The leading dot
+ * marks it as no mirror; a Keywhiz secret that maps to this name is refused.
+ */
+export function contentKeySecretName(prefix: string): string {
+  return `${prefix}.lambda-svid-sync-key`;
+}
+
+/**
+ * The syncer's {@link ContentKey}: read from its secret, or created there on
+ * first use with 32 random bytes. A random key kept apart, rather than one
+ * derived from the SVID's private key, because that key changes every day
+ * and every digest with it, which would rewrite every mirrored secret daily.
+ * Only the syncer and readers of this one secret can read it; a reader of
+ * mirrored values learns nothing from it that the values do not tell.
+ *
+ * @param existing the key secret as {@link listMirrored} found it, if at all.
+ * @throws {SyncerError} when the secret exists but was not made by the syncer
+ *   or does not hold a key: digests under a key someone else chose would be
+ *   guessable by them.
+ */
+export async function loadContentKey(
+  sm: SecretsManagerClient,
+  name: string,
+  existing: MirroredSecret | undefined,
+  kmsKeyId: string | undefined,
+): Promise<ContentKey> {
+  if (existing === undefined) {
+    const key = ContentKey.generate();
+    try {
+      await sm.send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretBinary: key.bytes(),
+          KmsKeyId: kmsKeyId,
+          Description: "lambda-svid syncer: key for version ids and tags of mirrored secrets",
+          Tags: [
+            { Key: SyncTag.OWNER, Value: SYNC_OWNER },
+            { Key: SyncTag.PURPOSE, Value: CONTENT_KEY_PURPOSE },
+          ],
+        }),
+      );
+      return key;
+    } catch (err) {
+      // Another invocation created it since the listing: use that one.
+      if (!(err instanceof ResourceExistsException)) throw err;
+    }
+  } else {
+    if (!existing.owned || existing.purpose !== CONTENT_KEY_PURPOSE) {
+      throw new SyncerError(
+        SyncerReason.CONTENT_KEY,
+        `${JSON.stringify(name)} exists without the syncer's ${existing.owned ? "purpose" : "owner"} tag`,
+      );
+    }
+    if (existing.scheduledForDeletion) await sm.send(new RestoreSecretCommand({ SecretId: name }));
+  }
+  const stored = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+  try {
+    return new ContentKey(stored.SecretBinary ?? new Uint8Array());
+  } catch (err) {
+    if (!(err instanceof ContentKeyError)) throw err;
+    throw new SyncerError(SyncerReason.CONTENT_KEY, `${JSON.stringify(name)}: ${err.message}`);
+  }
+}
+
 export interface MirrorWrite {
   name: string;
   keywhizName: string;
-  version: string;
+  /** Keywhiz's checksum of this content, when the server sends one. */
+  checksum: string | undefined;
+  /** {@link SyncTag.CONTENT_HMAC} of this content. */
+  contentHmac: string;
   content: Buffer;
   kmsKeyId: string | undefined;
 }
@@ -78,18 +167,27 @@ export interface MirrorWrite {
 /**
  * Writes one secret's content as SecretBinary: CreateSecret with tags for a
  * new one; for an owned one RestoreSecret if needed, PutSecretValue, then the
- * version tag (value first, so a failed tag update only causes a rewrite).
- * Never called for a secret that is not owned.
+ * tags (value first, so a failed tag update only causes a rewrite). Never
+ * called for a secret that is not owned.
+ *
+ * The ClientRequestToken is keyed (it becomes the VersionId, which
+ * DescribeSecret shows) and covers the current VersionId, so a retried write
+ * is one version while a value that returns to an earlier one (A, B, A) is a
+ * new version that becomes current, not the old one left behind.
  */
 export async function writeMirrored(
   sm: SecretsManagerClient,
+  key: ContentKey,
   existing: MirroredSecret | undefined,
   write: MirrorWrite,
 ): Promise<void> {
-  const token = clientRequestToken(write.name, write.version, write.content.toString("base64"));
-  const versionTags = [
+  const token = key.clientRequestToken(write.name, existing?.currentVersionId ?? "", write.content);
+  const tags = [
     { Key: SyncTag.KEYWHIZ_NAME, Value: toTagValue(write.keywhizName) },
-    { Key: SyncTag.KEYWHIZ_VERSION, Value: toTagValue(write.version) },
+    { Key: SyncTag.CONTENT_HMAC, Value: write.contentHmac },
+    ...(write.checksum === undefined
+      ? []
+      : [{ Key: SyncTag.KEYWHIZ_CHECKSUM, Value: toTagValue(write.checksum) }]),
   ];
   if (existing === undefined) {
     await sm.send(
@@ -99,12 +197,12 @@ export async function writeMirrored(
         ClientRequestToken: token,
         KmsKeyId: write.kmsKeyId,
         Description: "Mirrored from Keywhiz by lambda-svid",
-        Tags: [{ Key: SyncTag.OWNER, Value: SYNC_OWNER }, ...versionTags],
+        Tags: [{ Key: SyncTag.OWNER, Value: SYNC_OWNER }, ...tags],
       }),
     );
     return;
   }
-  if (!existing.owned) throw new Error(`syncer: ${write.name} is not owned by the syncer`);
+  if (!existing.owned) throw new SyncerError(SyncerReason.NOT_OWNED, JSON.stringify(write.name));
   if (existing.scheduledForDeletion)
     await sm.send(new RestoreSecretCommand({ SecretId: write.name }));
   await sm.send(
@@ -114,7 +212,21 @@ export async function writeMirrored(
       ClientRequestToken: token,
     }),
   );
-  await sm.send(new TagResourceCommand({ SecretId: write.name, Tags: versionTags }));
+  await sm.send(new TagResourceCommand({ SecretId: write.name, Tags: tags }));
+}
+
+/** Records Keywhiz's new checksum on a mirrored secret whose content is already current. */
+export async function tagChecksum(
+  sm: SecretsManagerClient,
+  name: string,
+  checksum: string,
+): Promise<void> {
+  await sm.send(
+    new TagResourceCommand({
+      SecretId: name,
+      Tags: [{ Key: SyncTag.KEYWHIZ_CHECKSUM, Value: toTagValue(checksum) }],
+    }),
+  );
 }
 
 /** Deletes an owned mirrored secret with a recovery window, so a mistake can be undone. */

@@ -8,6 +8,11 @@ export function publishSyncMetrics(report: SyncReport, metrics: Metrics): void {
   metrics.addMetric("SecretsDeleted", MetricUnit.Count, report.deleted.length);
   metrics.addMetric("SecretsSkipped", MetricUnit.Count, report.skipped.length);
   metrics.addMetric("SecretsFailed", MetricUnit.Count, report.failed.length);
+  metrics.addMetric(
+    "DeletionsRefused",
+    MetricUnit.Count,
+    report.deletionRefused?.secretNames.length ?? 0,
+  );
   metrics.addMetric("SyncRunFailed", MetricUnit.Count, report.error === undefined ? 0 : 1);
   metrics.addMetric("KeywhizRequests", MetricUnit.Count, report.keywhizRequests);
 }

@@ -2,17 +2,27 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { X509Svid } from "../../layers/spiffe/index.ts";
 import { mapConcurrent } from "../limits/index.ts";
+import type { ContentKey } from "../secrets/index.ts";
 import type { SyncerConfig } from "./config.ts";
+import { refuseDeletion } from "./deletion.ts";
 import type { SyncRequest } from "./event.ts";
 import { KeywhizClient } from "./keywhiz/client.ts";
 import {
+  type FetchedSecrets,
   KeywhizError,
   KeywhizReason,
   type KeywhizSecret,
   type KeywhizSecretInfo,
-  versionOf,
 } from "./keywhiz/model.ts";
-import { deleteMirrored, listMirrored, MAX_SECRET_BYTES, writeMirrored } from "./mirror.ts";
+import {
+  contentKeySecretName,
+  deleteMirrored,
+  listMirrored,
+  MAX_SECRET_BYTES,
+  type MirroredSecret,
+  tagChecksum,
+  writeMirrored,
+} from "./mirror.ts";
 import { findCollisions, secretsManagerName, toTagValue } from "./names.ts";
 
 /** Secrets Manager writes in flight at once: a first sync of many secrets, well under the API's rate. */
@@ -25,6 +35,7 @@ export interface SecretOutcome {
 }
 
 export interface SyncReport {
+  /** Nothing failed and no deletion was held back. */
   ok: boolean;
   /** Why the run as a whole failed, when it did; nothing was changed then. */
   error?: string;
@@ -34,6 +45,8 @@ export interface SyncReport {
   deleted: SecretOutcome[];
   skipped: SecretOutcome[];
   failed: SecretOutcome[];
+  /** Deletions this run held back on a doubtful source, and why; a forced re-sync performs them. */
+  deletionRefused?: { reason: string; secretNames: string[] };
   /** Opt-in entries that matched nothing Keywhiz offers. */
   notOffered: string[];
   keywhizRequests: number;
@@ -46,17 +59,23 @@ export interface SyncDeps {
   /** The account's verified SVID, or an error saying why there is none. */
   svid: () => Promise<X509Svid>;
   keywhiz?: (svid: X509Svid) => KeywhizClient;
+  /** The syncer's content key, given its secret as listed (`undefined` when there is none yet). */
+  contentKey: (existing: MirroredSecret | undefined) => Promise<ContentKey>;
   now: () => Date;
   logger: Logger;
 }
 
 /**
  * One sync run: list what Keywhiz offers this identity, keep the opted-in
- * secrets, compare their checksums with the tags of the mirrored secrets,
- * fetch the changed ones in one batch, write them, and delete mirrored secrets
- * that are no longer opted in or offered. A failed listing, a malformed
- * response or a missing SVID fails the run before anything is written or
- * deleted.
+ * secrets, and compare them with the mirrored secrets' tags. Where Keywhiz
+ * sends a checksum, an equal tag means unchanged and nothing is fetched;
+ * everything else is fetched in one batch and compared by its keyed digest,
+ * so a server without checksums costs one fetch and no writes when nothing
+ * changed. Changed secrets are written; a secret Keywhiz serves malformed
+ * fails alone. Mirrored secrets no longer opted in or offered are deleted,
+ * unless the source looks doubtful ({@link refuseDeletion}). A failed or
+ * malformed listing or a missing SVID fails the run before anything is
+ * written or deleted.
  */
 export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<SyncReport> {
   const report: SyncReport = {
@@ -86,8 +105,11 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
     for (const entry of report.notOffered)
       logger.warn("opted in but not offered by Keywhiz", { optIn: entry });
 
-    const targets = mapNames(optedIn, config.prefix, report, logger);
+    const keyName = contentKeySecretName(config.prefix);
+    const targets = mapNames(optedIn, config.prefix, keyName, report, logger);
     const mirrored = await listMirrored(deps.sm, config.prefix);
+    const keySecret = mirrored.get(keyName);
+    mirrored.delete(keyName);
     const selected =
       request.secrets === undefined
         ? targets
@@ -103,15 +125,16 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
           reason: "a secret with this name exists without the syncer's owner tag",
         });
       } else if (target.info.secretLength > MAX_SECRET_BYTES) {
+        // Only servers that list real lengths allow this before fetching; real ones list 0.
         report.skipped.push({
           ...outcome,
           reason: `content is ${target.info.secretLength} bytes; Secrets Manager allows ${MAX_SECRET_BYTES}`,
         });
       } else if (
         !request.force &&
-        existing !== undefined &&
-        !existing.scheduledForDeletion &&
-        existing.version === toTagValue(versionOf(target.info))
+        current(existing) &&
+        target.info.checksum !== undefined &&
+        existing.checksum === toTagValue(target.info.checksum)
       ) {
         report.unchanged.push(outcome);
       } else {
@@ -120,62 +143,69 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
     }
     for (const s of report.skipped) logger.warn("skipped", { ...s });
 
-    const contents =
-      toFetch.length > 0
-        ? await fetchAll(keywhiz, toFetch, report)
-        : new Map<string, KeywhizSecret>();
-    await mapConcurrent(toFetch, WRITE_CONCURRENCY, async (target) => {
-      const secret = contents.get(target.info.name);
-      if (secret === undefined) return;
-      const outcome = { keywhizName: target.info.name, secretName: target.secretName };
-      if (secret.content.length !== secret.secretLength) {
-        report.failed.push({
-          ...outcome,
-          reason: `content is ${secret.content.length} bytes, listed as ${secret.secretLength}`,
-        });
-        return;
-      }
-      if (secret.content.length > MAX_SECRET_BYTES) {
-        report.skipped.push({
-          ...outcome,
-          reason: `content is ${secret.content.length} bytes; Secrets Manager allows ${MAX_SECRET_BYTES}`,
-        });
-        return;
-      }
-      try {
-        await writeMirrored(deps.sm, mirrored.get(target.secretName), {
-          name: target.secretName,
-          keywhizName: target.info.name,
-          version: versionOf(secret),
-          content: secret.content,
-          kmsKeyId: config.kmsKeyId,
-        });
-        report.written.push(outcome);
-        logger.info("written", { ...outcome, bytes: secret.content.length });
-      } catch (err) {
-        report.failed.push({ ...outcome, reason: describe(err) });
-        logger.error("write failed", { ...outcome, reason: describe(err) });
-      }
-    });
+    if (toFetch.length > 0) {
+      const contents = await fetchAll(keywhiz, toFetch, report, logger);
+      const key = await deps.contentKey(keySecret);
+      await mapConcurrent(toFetch, WRITE_CONCURRENCY, async (target) => {
+        const secret = contents.get(target.info.name);
+        if (secret === undefined) return;
+        const outcome = { keywhizName: target.info.name, secretName: target.secretName };
+        if (secret.content.length > MAX_SECRET_BYTES) {
+          report.skipped.push({
+            ...outcome,
+            reason: `content is ${secret.content.length} bytes; Secrets Manager allows ${MAX_SECRET_BYTES}`,
+          });
+          return;
+        }
+        const existing = mirrored.get(target.secretName);
+        const contentHmac = key.digest(target.secretName, secret.content);
+        try {
+          if (!request.force && current(existing) && existing.contentHmac === contentHmac) {
+            // Same content: at most Keywhiz's checksum is new (a server that started sending one).
+            if (secret.checksum !== undefined && existing.checksum !== toTagValue(secret.checksum))
+              await tagChecksum(deps.sm, target.secretName, secret.checksum);
+            report.unchanged.push(outcome);
+            return;
+          }
+          await writeMirrored(deps.sm, key, existing, {
+            name: target.secretName,
+            keywhizName: target.info.name,
+            checksum: secret.checksum,
+            contentHmac,
+            content: secret.content,
+            kmsKeyId: config.kmsKeyId,
+          });
+          report.written.push(outcome);
+          logger.info("written", { ...outcome, bytes: secret.content.length });
+        } catch (err) {
+          report.failed.push({ ...outcome, reason: describe(err) });
+          logger.error("write failed", { ...outcome, reason: describe(err) });
+        }
+      });
+    }
 
     if (request.secrets === undefined) {
       const keep = new Set(targets.map((t) => t.secretName));
-      for (const existing of mirrored.values()) {
-        if (!existing.owned || existing.scheduledForDeletion || keep.has(existing.name)) continue;
-        if (collided(report, existing.name)) continue;
-        try {
-          await deleteMirrored(deps.sm, existing.name, config.recoveryWindowDays);
-          report.deleted.push({ keywhizName: "", secretName: existing.name });
-          logger.info("deleted: no longer opted in or offered", {
-            secretName: existing.name,
-            recoveryWindowDays: config.recoveryWindowDays,
-          });
-        } catch (err) {
-          report.failed.push({ keywhizName: "", secretName: existing.name, reason: describe(err) });
-        }
+      const live = [...mirrored.values()].filter((m) => m.owned && !m.scheduledForDeletion);
+      const doomed = live
+        .filter((m) => !keep.has(m.name) && !collided(report, m.name))
+        .map((m) => m.name)
+        .sort();
+      const refusal = refuseDeletion({
+        deleting: doomed.length,
+        mirrored: live.length,
+        listed: offered.length,
+        maxDeletePercent: config.maxDeletePercent,
+        force: request.force,
+      });
+      if (refusal !== undefined) {
+        report.deletionRefused = { reason: refusal, secretNames: doomed };
+        logger.error("deletion refused", { reason: refusal, secretNames: doomed });
+      } else {
+        await deleteAll(deps, doomed, report);
       }
     }
-    report.ok = report.failed.length === 0;
+    report.ok = report.failed.length === 0 && report.deletionRefused === undefined;
   } catch (err) {
     report.error = describe(err);
     logger.error("sync run failed; nothing written or deleted after the failure", {
@@ -191,6 +221,27 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
   return report;
 }
 
+/** A mirror whose tags describe its current value: owned, and not scheduled for deletion. */
+function current(existing: MirroredSecret | undefined): existing is MirroredSecret {
+  return existing?.owned === true && !existing.scheduledForDeletion;
+}
+
+async function deleteAll(deps: SyncDeps, names: string[], report: SyncReport): Promise<void> {
+  const { config, logger } = deps;
+  for (const name of names) {
+    try {
+      await deleteMirrored(deps.sm, name, config.recoveryWindowDays);
+      report.deleted.push({ keywhizName: "", secretName: name });
+      logger.info("deleted: no longer opted in or offered", {
+        secretName: name,
+        recoveryWindowDays: config.recoveryWindowDays,
+      });
+    } catch (err) {
+      report.failed.push({ keywhizName: "", secretName: name, reason: describe(err) });
+    }
+  }
+}
+
 interface Target {
   info: KeywhizSecretInfo;
   secretName: string;
@@ -199,6 +250,7 @@ interface Target {
 function mapNames(
   optedIn: KeywhizSecretInfo[],
   prefix: string,
+  reserved: string,
   report: SyncReport,
   logger: Logger,
 ): Target[] {
@@ -209,6 +261,12 @@ function mapNames(
       report.skipped.push({
         keywhizName: info.name,
         reason: "mapped Secrets Manager name is longer than 512 characters",
+      });
+    } else if (name === reserved) {
+      report.skipped.push({
+        keywhizName: info.name,
+        secretName: name,
+        reason: "the mapped name is reserved for the syncer's content key",
       });
     } else {
       mapped.set(info.name, name);
@@ -242,51 +300,63 @@ function collided(report: SyncReport, secretName: string): boolean {
 /**
  * Fetches the changed secrets in one batch. If the batch is refused because one
  * secret vanished or became unreadable since the listing, falls back to one
- * request per secret so the others still sync.
+ * request per secret so the others still sync. A secret that Keywhiz serves
+ * malformed, or that cannot be read, is reported failed by name; the others
+ * are returned.
  */
 async function fetchAll(
   keywhiz: KeywhizClient,
   targets: Target[],
   report: SyncReport,
+  logger: Logger,
 ): Promise<Map<string, KeywhizSecret>> {
-  const names = targets.map((t) => t.info.name);
+  const byName = new Map(targets.map((t) => [t.info.name, t]));
+  const fail = (target: Target, reason: string) => {
+    const outcome = { keywhizName: target.info.name, secretName: target.secretName, reason };
+    report.failed.push(outcome);
+    logger.error("secret failed", { ...outcome });
+  };
+  const answers: FetchedSecrets[] = [];
   try {
-    const batch = await keywhiz.batchSecrets(names);
-    const byName = new Map(batch.map((s) => [s.name, s]));
-    for (const target of targets) {
-      if (!byName.has(target.info.name)) {
+    const batch = await keywhiz.batchSecrets([...byName.keys()]);
+    const answered = new Set([...batch.secrets, ...batch.problems].map((s) => s.name));
+    for (const name of byName.keys()) {
+      if (!answered.has(name)) {
         throw new KeywhizError(
           KeywhizReason.MALFORMED,
-          `batch response lacks ${JSON.stringify(target.info.name)}`,
+          `batch response lacks ${JSON.stringify(name)}`,
         );
       }
     }
-    return byName;
+    answers.push(batch);
   } catch (err) {
-    if (
-      !(err instanceof KeywhizError) ||
-      (err.reason !== KeywhizReason.FORBIDDEN && err.reason !== KeywhizReason.NOT_FOUND)
-    )
-      throw err;
+    if (!refused(err)) throw err;
+    for (const target of targets) {
+      try {
+        answers.push(await keywhiz.getSecret(target.info.name));
+      } catch (err) {
+        if (!refused(err)) throw err;
+        fail(target, err.message);
+      }
+    }
   }
   const out = new Map<string, KeywhizSecret>();
-  for (const target of targets) {
-    try {
-      out.set(target.info.name, await keywhiz.getSecret(target.info.name));
-    } catch (err) {
-      if (
-        !(err instanceof KeywhizError) ||
-        (err.reason !== KeywhizReason.FORBIDDEN && err.reason !== KeywhizReason.NOT_FOUND)
-      )
-        throw err;
-      report.failed.push({
-        keywhizName: target.info.name,
-        secretName: target.secretName,
-        reason: err.message,
-      });
+  for (const answer of answers) {
+    for (const secret of answer.secrets) if (byName.has(secret.name)) out.set(secret.name, secret);
+    for (const problem of answer.problems) {
+      const target = byName.get(problem.name);
+      if (target !== undefined) fail(target, problem.error.message);
     }
   }
   return out;
+}
+
+/** Keywhiz refused to serve a requested secret: it vanished or became unreadable since the listing. */
+function refused(err: unknown): err is KeywhizError {
+  return (
+    err instanceof KeywhizError &&
+    (err.reason === KeywhizReason.FORBIDDEN || err.reason === KeywhizReason.NOT_FOUND)
+  );
 }
 
 function describe(err: unknown): string {

@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SyncReport } from "../../functions/syncer/run.ts";
 import { encodeSvidSecret, parseX509Svid } from "../../layers/spiffe/index.ts";
 import { credentialsForAccount, randomAccountId } from "../emulator/accounts.ts";
-import { createSecretInAccount, getSecretInAccount } from "../emulator/secrets.ts";
+import {
+  createSecretInAccount,
+  describeSecretInAccount,
+  getSecretInAccount,
+} from "../emulator/secrets.ts";
 import { TestCa } from "../support/ca.ts";
 import { captureOutput, jsonLines } from "../support/capture.ts";
 import {
@@ -62,6 +66,25 @@ describe("syncer handler", () => {
     const emf = jsonLines(output).find((l) => "_aws" in l);
     expect(emf?.SecretsWritten).toBe(1);
     expect(output).not.toContain("s3cr3t-value");
+  });
+
+  it("a refused deletion is reported, counted as a metric and logged; the invocation succeeds", async () => {
+    keywhiz.revoke("spiffe://example.org/prod/orders", "orders-db");
+    try {
+      const { result, output } = await captureOutput(() => handler({ action: "resync" }, context));
+      expect(result.deleted).toEqual([]);
+      expect(result.deletionRefused?.secretNames).toEqual(["keywhiz/orders-db"]);
+      const lines = jsonLines(output);
+      expect(lines.find((l) => "_aws" in l)?.DeletionsRefused).toBe(1);
+      expect(lines.find((l) => l.message === "deletion refused")).toMatchObject({
+        level: "ERROR",
+        reason: expect.stringMatching(/^syncer: deletion refused: Keywhiz listed no secrets/),
+      });
+      const described = await describeSecretInAccount(account, "keywhiz/orders-db");
+      expect(described.DeletedDate).toBeUndefined();
+    } finally {
+      keywhiz.grant("spiffe://example.org/prod/orders", "orders-db");
+    }
   });
 
   it("a run that fails as a whole fails the invocation", async () => {

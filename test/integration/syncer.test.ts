@@ -111,7 +111,8 @@ describe("syncer against the emulator and the Keywhiz stand-in", () => {
   });
 
   it("deletes with a recovery window what is no longer opted in or offered", async () => {
-    const h = await harness();
+    // Two of three at once is over the default share of 50%; this identity allows it.
+    const h = await harness({ env: { LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT: "70" } });
     seed(h);
     await h.run();
     h.keywhiz.deleteSecret("limit");
@@ -170,12 +171,6 @@ describe("syncer against the emulator and the Keywhiz stand-in", () => {
   });
 
   it.each([
-    [
-      "content that is not base64",
-      { kind: "not-base64" as const },
-      "POST /batchsecret" as const,
-      "keywhiz: secret content is not base64",
-    ],
     [
       "a torn JSON body",
       { kind: "invalid-json" as const },
@@ -268,18 +263,6 @@ describe("syncer against the emulator and the Keywhiz stand-in", () => {
     expect(report.error).toContain(message);
     expect(h.keywhiz.requests()).toBe(0);
     expect(writes(h)).toBe(0);
-  });
-
-  it("older servers without checksum: synced by update time and length", async () => {
-    const h = await harness();
-    h.keywhiz.fieldSet = "old";
-    seed(h);
-    expect((await h.run()).report.written).toHaveLength(3);
-    expect((await h.run()).report.unchanged).toHaveLength(3);
-    h.keywhiz.setSecret("db-password", Buffer.from("new-value!!"));
-    const changed = await h.run();
-    expect(changed.report.written.map((w) => w.keywhizName)).toEqual(["db-password"]);
-    expect((await value(h, "keywhiz/db-password")).toString()).toBe("new-value!!");
   });
 
   it("a re-sync may name secrets and force a rewrite, and then deletes nothing", async () => {

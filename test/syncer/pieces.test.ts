@@ -1,13 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ContentKey, ContentKeyError } from "../../functions/secrets/index.ts";
 import { loadSyncerConfig } from "../../functions/syncer/config.ts";
+import { refuseDeletion } from "../../functions/syncer/deletion.ts";
 import { parseSyncerEvent, SyncerEventError } from "../../functions/syncer/event.ts";
 import {
   KeywhizError,
   KeywhizReason,
   parseListing,
   parseSecrets,
-  versionOf,
 } from "../../functions/syncer/keywhiz/model.ts";
 import { findCollisions, secretsManagerName, toTagValue } from "../../functions/syncer/names.ts";
 import { OptIn } from "../../functions/syncer/opt-in.ts";
@@ -92,23 +93,77 @@ describe("Keywhiz responses", () => {
 
   it("parses listings, ignoring unknown fields", () => {
     expect(parseListing(JSON.stringify([item]))).toEqual([
-      { name: "db", secretLength: 3, checksum: "abc", updateDate: "2026-01-02T00:00:00Z" },
+      { name: "db", secretLength: 3, checksum: "abc" },
     ]);
   });
 
-  it("older servers without checksum get a version from update time and length", () => {
-    const [old] = parseListing(
-      JSON.stringify([{ ...item, checksum: undefined, isVersioned: false }]),
-    );
-    expect(old && versionOf(old)).toBe("updated:2026-01-02T00:00:00Z:3");
+  it("parses real listings: empty secret, length 0, and from older servers no checksum", () => {
+    const real = { name: "db", secret: "", secretLength: 0, isVersioned: false };
+    expect(parseListing(JSON.stringify([real]))).toEqual([
+      { name: "db", secretLength: 0, checksum: undefined },
+    ]);
   });
 
-  it("decodes base64 content exactly, binary included", () => {
-    const bytes = Buffer.from([0, 255, 1, 254, 10]);
-    const [s] = parseSecrets(
-      JSON.stringify([{ ...item, secretLength: 5, secret: bytes.toString("base64") }]),
+  it.each([
+    ["an object", JSON.stringify(item), "got an object"],
+    ["null", "null", "got null"],
+    ["a string", '"[]"', "got a string"],
+  ])("refuses a listing that is %s, naming what came", (_name, body, got) => {
+    const err = thrown(() => parseListing(body), KeywhizError);
+    expect(err.reason).toBe(KeywhizReason.MALFORMED);
+    expect(err.message).toBe(
+      `keywhiz: malformed response: GET /secrets: expected a JSON array, ${got}`,
     );
-    expect(s?.content.equals(bytes)).toBe(true);
+  });
+
+  it("decodes base64 content exactly, binary included, with or without padding", () => {
+    for (const length of [1, 2, 3, 4, 5, 300]) {
+      const bytes = Buffer.from(Array.from({ length }, (_, i) => (i * 37 + 250) % 256));
+      for (const secret of [
+        bytes.toString("base64"),
+        bytes.toString("base64").replace(/=+$/, ""),
+      ]) {
+        const { secrets, problems } = parseSecrets(
+          JSON.stringify([{ ...item, secretLength: length, secret }]),
+        );
+        expect(problems).toEqual([]);
+        expect(secrets[0]?.content.equals(bytes)).toBe(true);
+      }
+    }
+  });
+
+  it.each([
+    ["not base64", "c2VjcmV0!!", 6, 'keywhiz: secret content is not base64: "db"'],
+    ["base64url", "-_8", 2, 'keywhiz: secret content is not base64: "db"'],
+    ["impossibly long unpadded", "YWJjZ", 4, 'keywhiz: secret content is not base64: "db"'],
+    ["badly padded", "YQ=", 1, 'keywhiz: secret content is not base64: "db"'],
+    ["empty", "", 0, 'keywhiz: secret content is empty: "db"'],
+    [
+      "of another length",
+      "YWJj",
+      4,
+      'keywhiz: secret content length differs from secretLength: "db": 3 bytes, secretLength 4',
+    ],
+  ])(
+    "content that is %s is that secret's problem alone, named, content not echoed",
+    (_name, secret, secretLength, message) => {
+      const good = { name: "ok", secretLength: 2, secret: "b2s" };
+      const { secrets, problems } = parseSecrets(
+        JSON.stringify([{ ...item, secret, secretLength }, good]),
+      );
+      expect(secrets.map((s) => [s.name, s.content.toString()])).toEqual([["ok", "ok"]]);
+      expect(problems.map((p) => [p.name, p.error.message])).toEqual([["db", message]]);
+    },
+  );
+
+  it("a single fetch must be an object, a batch an array", () => {
+    expect(parseSecrets(JSON.stringify({ ...item, secret: "YWJj" }), true).secrets).toHaveLength(1);
+    expect(thrown(() => parseSecrets("[]", true), KeywhizError).message).toBe(
+      "keywhiz: malformed response: GET /secret: expected a JSON object, got an array",
+    );
+    expect(thrown(() => parseSecrets("{}"), KeywhizError).message).toBe(
+      "keywhiz: malformed response: POST /batchsecret: expected a JSON array, got an object",
+    );
   });
 
   it.each([
@@ -119,15 +174,6 @@ describe("Keywhiz responses", () => {
     ["duplicates", JSON.stringify([item, item]), KeywhizReason.DUPLICATE_NAMES],
   ])("refuses a listing that is %s", (_name, body, reason) => {
     expect(thrown(() => parseListing(body), KeywhizError).reason).toBe(reason);
-  });
-
-  it("refuses content that is not base64, naming the secret and not its content", () => {
-    const err = thrown(
-      () => parseSecrets(JSON.stringify([{ ...item, secret: "c2VjcmV0!!" }])),
-      KeywhizError,
-    );
-    expect(err.reason).toBe(KeywhizReason.NOT_BASE64);
-    expect(err.message).toBe('keywhiz: secret content is not base64: "db"');
   });
 
   it("never echoes a malformed body", () => {
@@ -148,7 +194,29 @@ describe("syncer configuration and events", () => {
     expect(c.prefix).toBe("keywhiz/");
     expect(c.svidSecretName).toBe("lambda-svid/svid");
     expect(c.recoveryWindowDays).toBe(7);
+    expect(c.maxDeletePercent).toBe(50);
     expect(c.optIn.matches("api-x")).toBe(true);
+  });
+
+  it("keeps a path in the Keywhiz URL", () => {
+    const c = loadSyncerConfig({
+      ...env,
+      LAMBDA_SVID_KEYWHIZ_URL: "https://kw.internal:4444/keywhiz/",
+    });
+    expect(c.keywhizUrl.href).toBe("https://kw.internal:4444/keywhiz/");
+    expect(
+      loadSyncerConfig({ ...env, LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT: "100" }).maxDeletePercent,
+    ).toBe(100);
+  });
+
+  it("refuses a Keywhiz URL with a password without echoing it", () => {
+    const err = thrown(
+      () => loadSyncerConfig({ ...env, LAMBDA_SVID_KEYWHIZ_URL: "https://u:hunter2@kw.internal/" }),
+      ConfigError,
+    );
+    expect(err.message).toBe(
+      "config: LAMBDA_SVID_KEYWHIZ_URL is invalid; expected an https:// URL, optionally with a path, without user, query or fragment",
+    );
   });
 
   it.each([
@@ -159,6 +227,10 @@ describe("syncer configuration and events", () => {
     [{ LAMBDA_SVID_SYNC_PREFIX: "bad prefix" }, "LAMBDA_SVID_SYNC_PREFIX"],
     [{ LAMBDA_SVID_SYNC_PREFIX: "lambda-svid/" }, "LAMBDA_SVID_SYNC_PREFIX"],
     [{ LAMBDA_SVID_SYNC_RECOVERY_DAYS: "3" }, "LAMBDA_SVID_SYNC_RECOVERY_DAYS"],
+    [{ LAMBDA_SVID_KEYWHIZ_URL: "https://kw.internal/?x=1" }, "LAMBDA_SVID_KEYWHIZ_URL"],
+    [{ LAMBDA_SVID_KEYWHIZ_URL: "https://kw.internal/#top" }, "LAMBDA_SVID_KEYWHIZ_URL"],
+    [{ LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT: "101" }, "LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT"],
+    [{ LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT: "0.5" }, "LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT"],
   ])("a bad value names its variable: %j", (override, variable) => {
     expect(thrown(() => loadSyncerConfig({ ...env, ...override }), ConfigError).variable).toBe(
       variable,
@@ -183,5 +255,59 @@ describe("syncer configuration and events", () => {
     expect(() => parseSyncerEvent({ action: "resync", secrets: [] })).toThrow(SyncerEventError);
     expect(() => parseSyncerEvent({ action: "resync", extra: 1 })).toThrow("Unrecognized key");
     expect(() => parseSyncerEvent({ hello: 1 })).toThrow("got an event of another shape");
+  });
+});
+
+describe("deletion guard", () => {
+  const plan = { deleting: 1, mirrored: 4, listed: 3, maxDeletePercent: 50, force: false };
+  it.each([
+    ["nothing to delete", { deleting: 0, listed: 0 }, undefined],
+    ["a share at the limit", { deleting: 2 }, undefined],
+    [
+      "a share over the limit",
+      { deleting: 3 },
+      "syncer: deletion refused: the run would delete 3 of 4 mirrored secrets (75%), more than LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT=50; a re-sync with force deletes them",
+    ],
+    ["over the limit but forced", { deleting: 3, force: true }, undefined],
+    [
+      "one deletion when 0% is allowed",
+      { maxDeletePercent: 0 },
+      "syncer: deletion refused: the run would delete 1 of 4 mirrored secrets (25%), more than LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT=0; a re-sync with force deletes them",
+    ],
+    [
+      "an empty listing, even when 100% is allowed",
+      { deleting: 4, listed: 0, maxDeletePercent: 100 },
+      "syncer: deletion refused: Keywhiz listed no secrets while 4 mirrored secrets exist; a re-sync with force deletes them",
+    ],
+    ["an empty listing, forced", { deleting: 4, listed: 0, force: true }, undefined],
+    ["everything when 100% is allowed", { deleting: 4, maxDeletePercent: 100 }, undefined],
+  ])("%s", (_name, override, expected) => {
+    expect(refuseDeletion({ ...plan, ...override })).toBe(expected);
+  });
+});
+
+describe("content key", () => {
+  const key = new ContentKey(Buffer.alloc(32, 1));
+  it("is HMAC-SHA256 over length-prefixed parts, so parts cannot be shifted between each other", () => {
+    expect(key.digest("ab", "c")).not.toBe(key.digest("a", "bc"));
+    expect(key.digest("a", Buffer.from("b"))).toBe(key.digest("a", "b"));
+    expect(key.digest("x")).toMatch(/^[0-9a-f]{64}$/);
+    expect(new ContentKey(Buffer.alloc(32, 2)).digest("x")).not.toBe(key.digest("x"));
+  });
+
+  it("makes UUID-shaped request tokens, equal for equal parts", () => {
+    expect(key.clientRequestToken("n", "v", Buffer.from("c"))).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+    expect(key.clientRequestToken("n", "v")).toBe(key.clientRequestToken("n", "v"));
+    expect(key.clientRequestToken("n", "v")).not.toBe(key.clientRequestToken("n", "w"));
+  });
+
+  it("must be 32 bytes; generated keys are random", () => {
+    expect(thrown(() => new ContentKey(Buffer.alloc(16)), ContentKeyError).message).toBe(
+      "secrets: a content key must be 32 bytes, got 16",
+    );
+    expect(ContentKey.generate().bytes().equals(ContentKey.generate().bytes())).toBe(false);
+    expect(new ContentKey(key.bytes()).digest("x")).toBe(key.digest("x"));
   });
 });

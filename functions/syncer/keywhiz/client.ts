@@ -1,16 +1,16 @@
 import * as https from "node:https";
 import type { X509Svid } from "../../../layers/spiffe/index.ts";
 import {
+  type FetchedSecrets,
   KeywhizError,
   KeywhizReason,
-  type KeywhizSecret,
   type KeywhizSecretInfo,
   parseListing,
   parseSecrets,
 } from "./model.ts";
 
 export interface KeywhizClientOptions {
-  /** Base URL, e.g. `https://keywhiz.internal:4444`. */
+  /** Base URL, e.g. `https://keywhiz.internal:4444` or, behind a path-routing proxy, `https://kw.internal:4444/keywhiz/`. */
   url: URL;
   /** PEM roots that the Keywhiz server's certificate must chain to (web PKI, host name checked). */
   caPem: string;
@@ -33,9 +33,14 @@ const DEFAULTS = {
 
 /**
  * Keywhiz's client API over mTLS with the account's SVID: `GET /secrets`,
- * `POST /batchsecret`, `GET /secret/{name}`. Connections are kept alive for
- * the run and closed by {@link close}. Retries network errors and 5xx with
- * exponential backoff and jitter; never retries a 4xx.
+ * `POST /batchsecret`, `GET /secret/{name}`, under the base URL's path.
+ * Connections are kept alive for the run and closed by {@link close}. Retries
+ * network errors and 5xx with exponential backoff and jitter; never retries a 4xx.
+ *
+ * @example
+ * const keywhiz = new KeywhizClient({ url: new URL("https://kw.internal:4444/keywhiz/"), caPem, svid });
+ * const listed = await keywhiz.listSecrets(); // GET /keywhiz/secrets
+ * keywhiz.close();
  */
 export class KeywhizClient {
   /** Requests sent, retries included: the cost of a run. */
@@ -63,21 +68,26 @@ export class KeywhizClient {
   }
 
   /** All the named secrets with content in one request; 403/404 if any one is not readable. */
-  async batchSecrets(names: readonly string[]): Promise<KeywhizSecret[]> {
+  async batchSecrets(names: readonly string[]): Promise<FetchedSecrets> {
     return parseSecrets(
       await this.request("POST", "/batchsecret", JSON.stringify({ secrets: names })),
     );
   }
 
-  async getSecret(name: string): Promise<KeywhizSecret> {
-    const [secret] = parseSecrets(await this.request("GET", `/secret/${encodeURIComponent(name)}`));
-    if (secret === undefined || secret.name !== name) {
+  /** One secret, as usable content or as that secret's problem. */
+  async getSecret(name: string): Promise<FetchedSecrets> {
+    const fetched = parseSecrets(
+      await this.request("GET", `/secret/${encodeURIComponent(name)}`),
+      true,
+    );
+    const answered = fetched.secrets[0]?.name ?? fetched.problems[0]?.name;
+    if (answered !== name) {
       throw new KeywhizError(
         KeywhizReason.MALFORMED,
         `response for ${JSON.stringify(name)} names another secret`,
       );
     }
-    return secret;
+    return fetched;
   }
 
   close(): void {
@@ -121,7 +131,7 @@ export class KeywhizClient {
     this.requests++;
     return new Promise((resolve, reject) => {
       const req = https.request(
-        new URL(path, this.options.url),
+        joinPath(this.options.url, path),
         {
           method,
           agent: this.agent,
@@ -162,6 +172,13 @@ export class KeywhizClient {
       req.end(body);
     });
   }
+}
+
+/** `new URL("/secrets", base)` would drop the base URL's path, so the API path is appended to it. */
+function joinPath(base: URL, path: string): URL {
+  const url = new URL(base.href);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}${path}`;
+  return url;
 }
 
 function backoff(baseMs: number, attempt: number): number {

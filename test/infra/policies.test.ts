@@ -221,6 +221,8 @@ describe("syncer role policy", () => {
     expect(allowedActions(doc)).toEqual(
       [
         ...called,
+        // A second GetSecretValue: the syncer's content key, besides the SVID.
+        "secretsmanager:GetSecretValue",
         "kms:Decrypt",
         "kms:Decrypt",
         "kms:GenerateDataKey",
@@ -241,7 +243,16 @@ describe("syncer role policy", () => {
       expect(statementsFor(doc, `secretsmanager:${action}`)[0]?.Condition).toEqual({
         StringEquals: { "secretsmanager:ResourceTag/lambda-svid:owner": "lambda-svid-syncer" },
       });
-    expect(statementsFor(doc, "secretsmanager:GetSecretValue")[0]?.Resource).toBe(SECRET_ARN);
+    const [svid, key, ...more] = statementsFor(doc, "secretsmanager:GetSecretValue");
+    expect(svid?.Resource).toBe(SECRET_ARN);
+    expect(more).toEqual([]);
+    expect(key).toMatchObject({
+      Resource:
+        "arn:aws:secretsmanager:eu-west-1:222222222222:secret:keywhiz/.lambda-svid-sync-key-??????",
+      Condition: {
+        StringEquals: { "secretsmanager:ResourceTag/lambda-svid:owner": "lambda-svid-syncer" },
+      },
+    });
   });
 });
 

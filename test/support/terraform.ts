@@ -10,6 +10,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { convertFiles, getExpressionAst } from "@cdktf/hcl2json";
 import { type PolicyDocument, renderPolicyText } from "../../infra/policies/render.ts";
 
@@ -214,5 +215,5 @@ async function reference(scope: Scope, accessor: string): Promise<TfValue> {
 
 /** The directory of a module, from a path relative to the repository root. */
 export function repoPath(relative: string): string {
-  return resolve(dirname(new URL(import.meta.url).pathname), "../..", relative);
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../..", relative);
 }

@@ -74,6 +74,7 @@ beforeAll(async () => {
         prefix: "keywhiz/",
         schedule: "rate(15 minutes)",
         recovery_window_days: 7,
+        max_delete_percent: 25,
         kms_key_arn: null,
         function_name: "lambda-svid-syncer",
         memory_size: 256,
@@ -221,6 +222,7 @@ describe("tenant module", () => {
     expect(config.svidSecretName).toBe("lambda-svid/svid");
     expect(config.optIn.size).toBe(2);
     expect(config.recoveryWindowDays).toBe(7);
+    expect(config.maxDeletePercent).toBe(25);
     expect(fn.handler).toBe("index.handler");
     expect(fn.runtime).toBe("nodejs22.x");
   });

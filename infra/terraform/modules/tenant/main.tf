@@ -168,6 +168,8 @@ resource "aws_lambda_function" "syncer" {
       LAMBDA_SVID_SYNC_PREFIX        = var.syncer.prefix
       LAMBDA_SVID_SYNC_KMS_KEY_ID    = local.sync_kms_key_arn
       LAMBDA_SVID_SYNC_RECOVERY_DAYS = tostring(var.syncer.recovery_window_days)
+      # Deletion guard: a run that would delete more than this share is refused.
+      LAMBDA_SVID_SYNC_MAX_DELETE_PERCENT = tostring(var.syncer.max_delete_percent)
     }
   }
 

@@ -101,8 +101,9 @@ variable "syncer" {
     the PEM roots of its server certificate; opt_in the Keywhiz secret names and
     globs (*, ?) to mirror; prefix the name prefix of mirrored secrets;
     schedule an EventBridge schedule expression; recovery_window_days the
-    recovery window of deletions (7 to 30); kms_key_arn a KMS key for mirrored
-    secrets (null: the AWS managed key).
+    recovery window of deletions (7 to 30); max_delete_percent the largest share
+    of the mirrored secrets one run may delete without a forced re-sync;
+    kms_key_arn a KMS key for mirrored secrets (null: the tenant key).
   EOT
   type = object({
     artifact = object({
@@ -116,6 +117,7 @@ variable "syncer" {
     prefix               = optional(string, "keywhiz/")
     schedule             = optional(string, "rate(15 minutes)")
     recovery_window_days = optional(number, 7)
+    max_delete_percent   = optional(number, 50)
     kms_key_arn          = optional(string)
     function_name        = optional(string, "lambda-svid-syncer")
     memory_size          = optional(number, 256)
@@ -124,8 +126,8 @@ variable "syncer" {
   default = null
 
   validation {
-    condition     = var.syncer == null ? true : can(regex("^https://[^\\s/?#]+", var.syncer.keywhiz_url))
-    error_message = "syncer.keywhiz_url is \"${try(var.syncer.keywhiz_url, "")}\"; expected an https:// URL."
+    condition     = var.syncer == null ? true : can(regex("^https://[^\\s/?#@]+(/[^\\s?#]*)?$", var.syncer.keywhiz_url))
+    error_message = "syncer.keywhiz_url is \"${try(var.syncer.keywhiz_url, "")}\"; expected an https:// URL, optionally with a path, without user, query or fragment."
   }
 
   validation {
@@ -151,6 +153,11 @@ variable "syncer" {
   validation {
     condition     = var.syncer == null ? true : var.syncer.recovery_window_days >= 7 && var.syncer.recovery_window_days <= 30 && floor(var.syncer.recovery_window_days) == var.syncer.recovery_window_days
     error_message = "syncer.recovery_window_days is ${try(var.syncer.recovery_window_days, 0)}; expected a whole number of days from 7 to 30."
+  }
+
+  validation {
+    condition     = var.syncer == null ? true : var.syncer.max_delete_percent >= 0 && var.syncer.max_delete_percent <= 100 && floor(var.syncer.max_delete_percent) == var.syncer.max_delete_percent
+    error_message = "syncer.max_delete_percent is ${try(var.syncer.max_delete_percent, 0)}; expected a whole number from 0 to 100."
   }
 
   validation {

@@ -43,6 +43,16 @@ export const bundles: Array<{ entry: string; outfile: string; options?: BuildOpt
 export const LAYER_ZIP = "lambda-svid-layer.zip";
 
 /**
+ * The functions' deployment packages, `index.mjs` at the root (handler
+ * `index.handler`): `serverless.yml` deploys the issuer's and publishes the
+ * syncer's for tenant accounts.
+ */
+export const FUNCTION_ZIPS = {
+  issuer: "lambda-svid-issuer.zip",
+  syncer: "lambda-svid-syncer.zip",
+} as const;
+
+/**
  * What Lambda starts from /opt/extensions: the agent on the runtime's own node
  * (v1 supports the Node.js managed runtimes, whose node is /var/lang/bin/node).
  */
@@ -88,6 +98,10 @@ export async function buildAll(outDir: string = dist): Promise<string[]> {
   const zip = join(outDir, LAYER_ZIP);
   await zipDirectory(join(outDir, "layer"), zip);
   outputs.push(zip);
+  for (const [name, file] of Object.entries(FUNCTION_ZIPS)) {
+    await zipDirectory(join(outDir, name), join(outDir, file));
+    outputs.push(join(outDir, file));
+  }
   return outputs;
 }
 

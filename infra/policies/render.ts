@@ -26,6 +26,8 @@ export const PolicyTemplate = {
   ARTIFACT_BUCKET: "artifact-bucket",
   /** Organizations resource policy that delegates account and tag reads to the issuer's account. */
   ORGANIZATIONS_DELEGATION: "organizations-delegation",
+  /** Key policy of a tenant's customer-managed KMS key (written with the Terraform tenant module). */
+  TENANT_KEY: "tenant-key",
 } as const;
 export type PolicyTemplate = (typeof PolicyTemplate)[keyof typeof PolicyTemplate];
 
@@ -62,6 +64,15 @@ export interface PolicyStatement {
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
+/** How a rendering differs from Terraform's. */
+export interface RenderOptions {
+  /**
+   * What a `$${` escape becomes; Terraform's `${` by default. CloudFormation's
+   * `Fn::Sub` needs `${!` there, or it would read the text as a reference.
+   */
+  literalDollarBrace?: string;
+}
+
 /** An IAM policy document. */
 export interface PolicyDocument {
   Version: "2012-10-17";
@@ -82,7 +93,7 @@ type Part = { literal: string } | { placeholder: string };
  */
 export function templatePlaceholders(template: PolicyTemplate): string[] {
   const names = new Set<string>();
-  for (const part of parse(template, load(template)))
+  for (const part of parse(template, load(template), "${"))
     if ("placeholder" in part) names.add(part.placeholder);
   return [...names].sort();
 }
@@ -104,8 +115,9 @@ export function templatePlaceholders(template: PolicyTemplate): string[] {
 export function renderPolicy(
   template: PolicyTemplate,
   values: Readonly<Record<string, string>>,
+  options: RenderOptions = {},
 ): PolicyDocument {
-  return renderPolicyText(template, load(template), values);
+  return renderPolicyText(template, load(template), values, options);
 }
 
 /**
@@ -119,8 +131,9 @@ export function renderPolicyText(
   label: string,
   text: string,
   values: Readonly<Record<string, string>>,
+  options: RenderOptions = {},
 ): PolicyDocument {
-  const parts = parse(label, text);
+  const parts = parse(label, text, options.literalDollarBrace ?? "${");
   const used = new Set(parts.flatMap((p) => ("placeholder" in p ? [p.placeholder] : [])));
   for (const name of Object.keys(values)) {
     if (!used.has(name))
@@ -173,13 +186,16 @@ function load(template: string): string {
  * and `%%{` are escapes, `${name}` is a placeholder; any other `${...}` or a
  * `%{` directive is refused, because Terraform would evaluate it differently.
  */
-function parse(template: string, text: string): Part[] {
+function parse(template: string, text: string, literalDollarBrace: string): Part[] {
   const parts: Part[] = [];
   let literal = "";
   let i = 0;
   while (i < text.length) {
-    if (text.startsWith("$${", i) || text.startsWith("%%{", i)) {
-      literal += `${text[i + 1]}{`;
+    if (text.startsWith("$${", i)) {
+      literal += literalDollarBrace;
+      i += 3;
+    } else if (text.startsWith("%%{", i)) {
+      literal += "%{";
       i += 3;
     } else if (text.startsWith("${", i)) {
       const end = text.indexOf("}", i + 2);

@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildAll } from "../../scripts/build.ts";
+import { buildAll, FUNCTION_ZIPS } from "../../scripts/build.ts";
 import { TestCa } from "../support/ca.ts";
 
 let outputs: string[];
@@ -52,6 +52,19 @@ describe("npm run build", () => {
         env: { PATH: process.env.PATH ?? "", AWS_REGION: "us-east-1", ...env },
       });
       expect(out.toString()).toContain(message);
+    },
+  );
+
+  it.each(Object.entries(FUNCTION_ZIPS))(
+    "the %s zip holds its bundle alone, as index.mjs at the root (handler index.handler)",
+    async (name, zip) => {
+      const file = outputs.find((o) => o.endsWith(`/${zip}`)) as string;
+      expect(file).toBeDefined();
+      const dir = await mkdtemp(join(tmpdir(), "lambda-svid-zip-"));
+      execFileSync("unzip", ["-q", file, "-d", dir]);
+      expect(execFileSync("ls", ["-A", dir]).toString()).toBe("index.mjs\n");
+      const bundle = outputs.find((o) => o.endsWith(`${name}/index.mjs`)) as string;
+      expect(readFileSync(join(dir, "index.mjs")).equals(readFileSync(bundle))).toBe(true);
     },
   );
 });

@@ -182,6 +182,6 @@ async function pipInstall(
   const tail = (await readFile(logFile, "utf8")).trimEnd().split("\n").slice(-LOG_TAIL_LINES);
   console.error(tail.join("\n"));
   throw new EmulatorSetupError(
-    `installing moto failed (pip exit ${exitCode}); full log: ${logFile}`,
+    `installing ${requirementsFile} failed (pip exit ${exitCode}); full log: ${logFile}`,
   );
 }

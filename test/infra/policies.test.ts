@@ -40,6 +40,8 @@ const VALUES: Record<string, string> = {
   sync_prefix: "keywhiz/",
   sync_kms_key_arn: KEY_ARN,
   bucket_name: "lambda-svid-artifacts",
+  administrator_arn: "arn:aws:iam::222222222222:role/platform-admin",
+  syncer_role_name: "lambda-svid-syncer",
 };
 
 function render(template: PolicyTemplate): PolicyDocument {
@@ -108,7 +110,8 @@ describe("policy templates", () => {
   it.each(Object.values(PolicyTemplate))(
     "%s allows no write action, and no action wildcard, on every resource",
     (template) => {
-      for (const s of allows(render(template))) {
+      // In a resource policy (one with principals) "*" is the resource it is attached to.
+      for (const s of allows(render(template)).filter((s) => s.Principal === undefined)) {
         for (const action of list(s.Action)) expect(action).not.toMatch(/[*?]/);
         expect(s.NotAction).toBeUndefined();
         expect(s.NotResource).toBeUndefined();
@@ -116,6 +119,19 @@ describe("policy templates", () => {
         for (const action of list(s.Action)) {
           if (!NO_RESOURCE_LEVEL.has(action)) expect(action).toMatch(READ_VERB);
         }
+      }
+    },
+  );
+});
+
+describe("resource policies", () => {
+  it.each(Object.values(PolicyTemplate))(
+    "%s allows anyone only inside the Organization",
+    (template) => {
+      for (const s of allows(render(template))) {
+        const principals = s.Principal === "*" ? ["*"] : Object.values(s.Principal ?? {}).flat();
+        if (!principals.includes("*")) continue;
+        expect(s.Condition?.StringEquals?.["aws:PrincipalOrgID"]).toBe("o-exampleorg1");
       }
     },
   );

@@ -1,0 +1,99 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are CloudFormation Fn::Sub references, not JavaScript templates
+/**
+ * What `serverless.yml` computes rather than states: the IAM policy documents
+ * rendered from `infra/policies/` with the stack's parameters, the syncer
+ * artifact's key, and the alarm period that follows from the schedule. The
+ * parameters are validated here, so a bad one stops `sls package` with its
+ * name. `variables.cjs` beside this file hands the result to the Serverless
+ * Framework's `${file(...)}` variable source.
+ */
+import { ConfigError } from "../../layers/config/index.ts";
+import { parseTrustDomain, SpiffeIdError } from "../../layers/spiffe/index.ts";
+import {
+  type CfnValue,
+  cloudFormationPolicy,
+  PSEUDO_PARAMETERS,
+} from "../policies/cloudformation.ts";
+import { PolicyTemplate } from "../policies/render.ts";
+import { syncerArtifact } from "./artifacts.ts";
+
+/** Resolves a Serverless Framework variable such as `param:orgId`. */
+export type ResolveVariable = (variable: string) => Promise<unknown>;
+
+/** The end-entity template the issuer names in IssueCertificate (functions/issuer/ca/acm-pca.ts). */
+const END_ENTITY_TEMPLATE_ARN = "arn:${AWS::Partition}:acm-pca:::template/EndEntityCertificate/V1";
+
+const ACM_PCA_ARN =
+  /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
+const ORG_ID = /^o-[a-z0-9]{10,32}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** CloudWatch evaluates at most one day of data per alarm; the no-run alarm spans two periods. */
+const MAX_SCHEDULE_MINUTES = 720;
+
+type Document = { [key: string]: CfnValue };
+
+export interface ServerlessVariables {
+  policies: Record<"issuer" | "lambdaTrust" | "artifactBucket", Document>;
+  syncerArtifactKey: string;
+  /** Two schedule periods: with no completed run in this long, the no-run alarm fires. */
+  noRunAlarmPeriodSeconds: number;
+}
+
+/**
+ * Reads and checks the parameters, and computes the variables.
+ *
+ * @throws {ConfigError} naming the first bad `param:` and what was expected.
+ *
+ * @example
+ * // serverless.yml
+ * // PolicyDocument: ${file(infra/serverless/variables.cjs):policies.issuer}
+ */
+export async function serverlessVariables(resolve: ResolveVariable): Promise<ServerlessVariables> {
+  const param = async (name: string, pattern: RegExp, expected: string) => {
+    const value = String((await resolve(`param:${name}`)) ?? "");
+    if (!pattern.test(value)) throw new ConfigError(`param:${name}`, expected, value);
+    return value;
+  };
+  const trustDomain = await param("trustDomain", /./, "a SPIFFE trust domain name");
+  try {
+    parseTrustDomain(trustDomain);
+  } catch (err) {
+    if (!(err instanceof SpiffeIdError)) throw err;
+    throw new ConfigError("param:trustDomain", `a trust domain name (${err.reason})`, trustDomain);
+  }
+  const orgId = await param("orgId", ORG_ID, "an Organization ID such as o-a1b2c3d4e5");
+  const scheduleMinutes = Number(
+    await param("scheduleMinutes", /^[1-9]\d*$/, "a whole number of minutes"),
+  );
+  if (scheduleMinutes > MAX_SCHEDULE_MINUTES)
+    throw new ConfigError(
+      "param:scheduleMinutes",
+      `at most ${MAX_SCHEDULE_MINUTES} minutes`,
+      String(scheduleMinutes),
+    );
+
+  const issuer = cloudFormationPolicy(PolicyTemplate.ISSUER, {
+    ...PSEUDO_PARAMETERS,
+    management_account_id: await param("managementAccountId", ACCOUNT_ID, "a 12-digit account ID"),
+    org_id: orgId,
+    ca_arn: await param("caArn", ACM_PCA_ARN, "the ARN of an AWS Private CA"),
+    template_arn: END_ENTITY_TEMPLATE_ARN,
+    writer_role_name: await param("writerRoleName", ROLE_NAME, "an IAM role name"),
+    failure_queue_arn: "${IssuerFailureQueue.Arn}",
+    function_name: String(await resolve("self:functions.issuer.name")),
+  });
+  return {
+    policies: {
+      issuer,
+      lambdaTrust: cloudFormationPolicy(PolicyTemplate.LAMBDA_TRUST, {}),
+      artifactBucket: cloudFormationPolicy(PolicyTemplate.ARTIFACT_BUCKET, {
+        partition: PSEUDO_PARAMETERS.partition,
+        bucket_name: "${ArtifactBucket}",
+        org_id: orgId,
+      }),
+    },
+    syncerArtifactKey: (await syncerArtifact()).key,
+    noRunAlarmPeriodSeconds: 2 * scheduleMinutes * 60,
+  };
+}

@@ -51,6 +51,8 @@ export class ParsedCertificate {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly serialNumber: string;
+  /** The algorithm of this certificate's own signature: its outer `signatureAlgorithm` field. */
+  readonly signatureAlgorithm: { oid: string; parameters: Buffer | undefined };
   readonly subjectIsEmpty: boolean;
   /** DER of the subject and issuer names, compared byte for byte when chaining. */
   readonly subjectDer: Buffer;
@@ -79,6 +81,11 @@ export class ParsedCertificate {
     this.notBefore = tbs.validity.notBefore.getTime();
     this.notAfter = tbs.validity.notAfter.getTime();
     this.serialNumber = this.x509.serialNumber;
+    const sigParams = cert.signatureAlgorithm.parameters;
+    this.signatureAlgorithm = {
+      oid: cert.signatureAlgorithm.algorithm,
+      parameters: sigParams ? Buffer.from(sigParams) : undefined,
+    };
     this.subjectIsEmpty = tbs.subject.length === 0;
     this.subjectDer = Buffer.from(AsnConvert.serialize(tbs.subject));
     this.issuerDer = Buffer.from(AsnConvert.serialize(tbs.issuer));

@@ -71,4 +71,9 @@ export {
   tlsClientOptions,
   tlsServerOptions,
 } from "./tls.ts";
-export { type VerifiedX509Svid, type VerifyOptions, verifyX509Svid } from "./verify.ts";
+export {
+  type VerifiedX509Svid,
+  type VerifyOptions,
+  verifyX509Svid,
+  type X509SvidUsage,
+} from "./verify.ts";

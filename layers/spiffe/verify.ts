@@ -1,9 +1,12 @@
+import { checkPublicKey, checkSignatureAlgorithm } from "./algorithms.ts";
 import { X509Bundle, type X509BundleSource } from "./bundle.ts";
 import { KeyUsageFlags, type NameConstraintSet, type ParsedCertificate } from "./certificate.ts";
 import { type CertificateChainInput, parseCertificateChain } from "./chain.ts";
 import { SvidError, SvidReason } from "./errors.ts";
 import { parseSpiffeId, type SpiffeId } from "./id.ts";
-import { checkLeaf } from "./leaf.ts";
+import { checkLeaf, type X509SvidUsage } from "./leaf.ts";
+
+export type { X509SvidUsage };
 
 /** Longest chain (leaf to root) that path building explores. */
 const MAX_CHAIN_LENGTH = 8;
@@ -17,6 +20,12 @@ const MAX_SEARCH_STEPS = 256;
 export interface VerifyOptions {
   /** The time to verify at; defaults to the current time. */
   now?: Date;
+  /**
+   * The role the peer plays, which the leaf's extended key usage must allow:
+   * `"server"` (serverAuth) when a client checks a server, `"client"`
+   * (clientAuth) when a server checks a client. Defaults to `"any"`: either.
+   */
+  usage?: X509SvidUsage;
 }
 
 /** The result of a successful verification. */
@@ -31,7 +40,8 @@ export interface VerifiedX509Svid {
  * domain, per X509-SVID section 5: RFC 5280 path validation where
  * intermediates come only from the presented chain and roots only from the
  * bundle of the leaf ID's trust domain, plus the SPIFFE leaf and signing
- * certificate rules.
+ * certificate rules, the leaf's extended key usage for `opts.usage`, and the
+ * allowed signature algorithms and key sizes on every certificate of the path.
  *
  * `bundle` may be a bundle, a set of bundles, or PEM roots taken to be the
  * roots of the leaf's own trust domain.
@@ -39,6 +49,8 @@ export interface VerifiedX509Svid {
  * @throws {SvidError} whose `reason` names the first violated rule.
  * @example
  * const { id } = verifyX509Svid(doc.x509Svid, X509Bundle.fromPem("example.org", doc.bundle));
+ * // a server checking the client that connected to it:
+ * verifyX509Svid(peerChain(socket.getPeerCertificate(true)), bundle, { usage: "client" });
  */
 export function verifyX509Svid(
   chain: CertificateChainInput,
@@ -47,7 +59,7 @@ export function verifyX509Svid(
 ): VerifiedX509Svid {
   const certs = parseCertificateChain(chain);
   const leaf = certs[0] as ParsedCertificate;
-  const id = checkLeaf(leaf);
+  const id = checkLeaf(leaf, opts.usage);
   const roots = rootsFor(id, bundle);
   const now = opts.now ?? new Date();
 
@@ -145,6 +157,9 @@ function validatePath(path: ParsedCertificate[], now: Date): void {
         `${where}: ${cert.unhandledCriticalExtensions.join(", ")}`,
       );
     }
+    checkPublicKey(cert, where);
+    // A root is trusted because the bundle holds it, not for its self-signature.
+    if (i < path.length - 1) checkSignatureAlgorithm(cert, where);
     if (i === 0) return;
     checkSigner(cert, where, i - 1);
     if (cert.nameConstraints !== undefined) {

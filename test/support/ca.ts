@@ -16,20 +16,39 @@ import {
 import * as x509 from "@peculiar/x509";
 import { parseTrustDomain, type TrustDomain, X509Bundle } from "../../layers/spiffe/index.ts";
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-const EC = { name: "ECDSA", namedCurve: "P-256" } as const;
-const SIGN = { name: "ECDSA", hash: "SHA-256" } as const;
 const HOUR = 3_600_000;
 
 export const KU = x509.KeyUsageFlags;
 export const EKU = x509.ExtendedKeyUsage;
 
+/** A key pair WebCrypto can make: an EC curve, Ed25519, or RSA (PKCS#1 v1.5) of `rsa` bits. */
+export type KeySpec = "P-256" | "P-384" | "P-521" | "Ed25519" | { rsa: number };
+
+/** How the issuer signs a certificate; the algorithm family follows the issuer's key. */
+export interface SignatureSpec {
+  /** Default SHA-256; "SHA-1" makes the weak signatures old CAs made. */
+  hash?: "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512";
+  /** For an RSA issuer: RSASSA-PSS with this salt length instead of PKCS#1 v1.5. */
+  pssSaltLength?: number;
+}
+
 /** Everything a test may set on a certificate; unset fields get SPIFFE-valid defaults. */
 export interface CertOptions {
+  /** The certificate's key; default EC P-256. */
+  key?: KeySpec;
+  /**
+   * SPKI DER to certify instead of the generated key, for keys WebCrypto cannot
+   * make (secp256k1, DSA, Ed448). The returned `keys` and `keyPem` are then
+   * the generated pair, not the certified key: use it for leaves only.
+   */
+  publicKey?: Uint8Array<ArrayBuffer>;
+  /** How the issuer (or the certificate itself, for a root) signs it. */
+  signature?: SignatureSpec;
   uris?: string[];
   dns?: string[];
   /** Distinguished name, e.g. "CN=web"; "" for an empty subject. */
@@ -73,9 +92,8 @@ async function build(
   existingKeys?: CryptoKeyPair,
 ): Promise<IssuedCert> {
   const o = { ...defaults, ...opts };
-  const keys =
-    existingKeys ??
-    ((await webcrypto.subtle.generateKey(EC, true, ["sign", "verify"])) as CryptoKeyPair);
+  const keys = existingKeys ?? (await generateKeys(o.key));
+  const signing = await signingKey(signer?.key ?? keys.privateKey, o.signature);
   const extensions: x509.Extension[] = [];
   if (o.ca !== null && o.ca !== undefined) {
     extensions.push(new x509.BasicConstraintsExtension(o.ca, o.pathLength, true));
@@ -102,9 +120,9 @@ async function build(
     issuer: signer?.name ?? subject,
     notBefore: o.notBefore ?? new Date(Date.now() - HOUR),
     notAfter: o.notAfter ?? new Date(Date.now() + 24 * HOUR),
-    signingAlgorithm: SIGN,
-    publicKey: keys.publicKey,
-    signingKey: signer?.key ?? keys.privateKey,
+    signingAlgorithm: signing.algorithm,
+    publicKey: o.publicKey ?? keys.publicKey,
+    signingKey: signing.key,
     extensions,
   });
   const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", keys.privateKey);
@@ -114,6 +132,58 @@ async function build(
     certPem: `${cert.toString("pem")}\n`,
     keyPem: `${x509.PemConverter.encode(pkcs8, "PRIVATE KEY")}\n`,
   };
+}
+
+async function generateKeys(spec: KeySpec = "P-256"): Promise<CryptoKeyPair> {
+  const usages: webcrypto.KeyUsage[] = ["sign", "verify"];
+  if (spec === "Ed25519") {
+    return (await webcrypto.subtle.generateKey({ name: "Ed25519" }, true, usages)) as CryptoKeyPair;
+  }
+  if (typeof spec === "object") {
+    return webcrypto.subtle.generateKey(
+      {
+        name: "RSASSA-PKCS1-v1_5",
+        modulusLength: spec.rsa,
+        publicExponent: new Uint8Array([1, 0, 1]),
+        hash: "SHA-256",
+      },
+      true,
+      usages,
+    );
+  }
+  return webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: spec }, true, usages);
+}
+
+/**
+ * The algorithm and key an issuer signs with. WebCrypto binds an RSA key to one
+ * scheme and hash, so an RSA issuer's key is re-imported for the one asked for.
+ */
+async function signingKey(
+  key: CryptoKey,
+  spec: SignatureSpec = {},
+): Promise<{ algorithm: x509.X509CertificateCreateParams["signingAlgorithm"]; key: CryptoKey }> {
+  const hash = spec.hash ?? "SHA-256";
+  switch (key.algorithm.name) {
+    case "ECDSA":
+      return { algorithm: { name: "ECDSA", hash }, key };
+    case "Ed25519":
+      return { algorithm: { name: "Ed25519" }, key };
+    default: {
+      const algorithm =
+        spec.pssSaltLength === undefined
+          ? { name: "RSASSA-PKCS1-v1_5", hash }
+          : { name: "RSA-PSS", hash, saltLength: spec.pssSaltLength };
+      const pkcs8 = await webcrypto.subtle.exportKey("pkcs8", key);
+      const imported = await webcrypto.subtle.importKey(
+        "pkcs8",
+        pkcs8,
+        { name: algorithm.name, hash },
+        false,
+        ["sign"],
+      );
+      return { algorithm, key: imported };
+    }
+  }
 }
 
 function nameConstraintsExtension(nc: NonNullable<CertOptions["nameConstraints"]>): x509.Extension {

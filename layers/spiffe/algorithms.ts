@@ -1,0 +1,174 @@
+/**
+ * Which signatures and public keys verification trusts. Go's crypto/x509,
+ * under go-spiffe, refuses SHA-1 and MD5 signatures; a verifier that accepted
+ * them would let a peer that every Go service refuses into this one. The lists
+ * are allow-lists, so an algorithm nobody has reviewed is refused too.
+ */
+import { AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
+import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
+import type { ParsedCertificate } from "./certificate.ts";
+import { SvidError, SvidReason } from "./errors.ts";
+
+const RSASSA_PSS = "1.2.840.113549.1.1.10";
+const MGF1 = "1.2.840.113549.1.1.8";
+
+/** Hash OIDs allowed inside RSASSA-PSS parameters, with the digest length in bytes. */
+const PSS_HASHES: Record<string, { name: string; bytes: number }> = {
+  "2.16.840.1.101.3.4.2.1": { name: "SHA-256", bytes: 32 },
+  "2.16.840.1.101.3.4.2.2": { name: "SHA-384", bytes: 48 },
+  "2.16.840.1.101.3.4.2.3": { name: "SHA-512", bytes: 64 },
+};
+
+/** Refused hashes that RSASSA-PSS parameters may name, for the message. */
+const REFUSED_PSS_HASHES: Record<string, string> = {
+  "1.3.14.3.2.26": "SHA-1",
+  "2.16.840.1.101.3.4.2.4": "SHA-224",
+};
+
+/** Signature algorithms whose parameters carry nothing to check. */
+const ALLOWED_SIGNATURES = new Map([
+  ["1.2.840.10045.4.3.2", "ecdsa-with-SHA256"],
+  ["1.2.840.10045.4.3.3", "ecdsa-with-SHA384"],
+  ["1.2.840.10045.4.3.4", "ecdsa-with-SHA512"],
+  ["1.2.840.113549.1.1.11", "sha256WithRSAEncryption"],
+  ["1.2.840.113549.1.1.12", "sha384WithRSAEncryption"],
+  ["1.2.840.113549.1.1.13", "sha512WithRSAEncryption"],
+  ["1.3.101.112", "Ed25519"],
+]);
+
+/** Names of refused algorithms that certificates still carry, so a message says more than an OID. */
+const REFUSED_SIGNATURES = new Map([
+  ["1.2.840.113549.1.1.4", "md5WithRSAEncryption"],
+  ["1.2.840.113549.1.1.5", "sha1WithRSAEncryption"],
+  ["1.2.840.113549.1.1.14", "sha224WithRSAEncryption"],
+  ["1.2.840.10045.4.1", "ecdsa-with-SHA1"],
+  ["1.2.840.10045.4.3.1", "ecdsa-with-SHA224"],
+  ["1.2.840.10040.4.3", "dsa-with-sha1"],
+  ["2.16.840.1.101.3.4.3.2", "dsa-with-sha256"],
+  ["1.3.101.113", "Ed448"],
+]);
+
+/** P-256, P-384 and P-521 under the names Node (OpenSSL) reports. */
+const ALLOWED_CURVES = new Set(["prime256v1", "secp384r1", "secp521r1"]);
+
+/** The smallest RSA modulus accepted, in bits (NIST SP 800-131A: 112-bit security). */
+const MIN_RSA_BITS = 2048;
+
+/**
+ * RSASSA-PSS-params (RFC 4055 section 3.1). Absent fields take the RFC's
+ * defaults (SHA-1, MGF1 with SHA-1, salt 20), all of which are refused.
+ */
+class PssParams {
+  hashAlgorithm?: AlgorithmIdentifier;
+  maskGenAlgorithm?: AlgorithmIdentifier;
+  saltLength?: number;
+  trailerField?: number;
+}
+// Decorators applied as calls: the project compiles without experimentalDecorators.
+AsnType({ type: AsnTypeTypes.Sequence })(PssParams);
+AsnProp({ type: AlgorithmIdentifier, context: 0, optional: true })(
+  PssParams.prototype,
+  "hashAlgorithm",
+);
+AsnProp({ type: AlgorithmIdentifier, context: 1, optional: true })(
+  PssParams.prototype,
+  "maskGenAlgorithm",
+);
+AsnProp({ type: AsnPropTypes.Integer, context: 2, optional: true })(
+  PssParams.prototype,
+  "saltLength",
+);
+AsnProp({ type: AsnPropTypes.Integer, context: 3, optional: true })(
+  PssParams.prototype,
+  "trailerField",
+);
+
+/**
+ * Refuses a certificate whose own signature uses an algorithm outside the
+ * allow-list: ECDSA, RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-256/384/512, and
+ * Ed25519. RSASSA-PSS is held to the shape Go accepts: MGF1 with the same
+ * hash and a salt as long as the digest (OpenSSL refuses other trailer fields).
+ *
+ * @param where names the certificate in the message ("leaf", "intermediate 1").
+ * @throws {SvidError} with reason `SIGNATURE_ALGORITHM`.
+ */
+export function checkSignatureAlgorithm(cert: ParsedCertificate, where: string): void {
+  const { oid, parameters } = cert.signatureAlgorithm;
+  if (ALLOWED_SIGNATURES.has(oid)) return;
+  if (oid === RSASSA_PSS) {
+    const refusal = pssRefusal(parameters);
+    if (refusal === undefined) return;
+    throw new SvidError(SvidReason.SIGNATURE_ALGORITHM, `${where} is signed with ${refusal}`);
+  }
+  throw new SvidError(
+    SvidReason.SIGNATURE_ALGORITHM,
+    `${where} is signed with ${REFUSED_SIGNATURES.get(oid) ?? oid}`,
+  );
+}
+
+/** `undefined` for acceptable RSASSA-PSS parameters, otherwise a description of what was found. */
+function pssRefusal(parameters: Buffer | undefined): string | undefined {
+  let params: PssParams;
+  try {
+    params = parameters === undefined ? new PssParams() : AsnConvert.parse(parameters, PssParams);
+  } catch {
+    return "RSASSA-PSS with unreadable parameters";
+  }
+  const hashOid = params.hashAlgorithm?.algorithm;
+  const hash = hashOid === undefined ? undefined : PSS_HASHES[hashOid];
+  if (hash === undefined) {
+    const name = hashOid === undefined ? "SHA-1" : (REFUSED_PSS_HASHES[hashOid] ?? hashOid);
+    return `RSASSA-PSS with ${name}`;
+  }
+  const mgf = params.maskGenAlgorithm;
+  let mgfHash: string | undefined;
+  if (mgf?.algorithm === MGF1 && mgf.parameters) {
+    try {
+      mgfHash = AsnConvert.parse(mgf.parameters, AlgorithmIdentifier).algorithm;
+    } catch {
+      mgfHash = undefined;
+    }
+  }
+  if (mgfHash !== hashOid) {
+    return `RSASSA-PSS with ${hash.name} and a mask generation other than MGF1 with ${hash.name}`;
+  }
+  const salt = params.saltLength ?? 20;
+  if (salt !== hash.bytes) {
+    return `RSASSA-PSS with ${hash.name} and a ${salt}-byte salt (want ${hash.bytes})`;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a certificate whose public key is not RSA of at least
+ * {@link MIN_RSA_BITS} bits, EC on P-256, P-384 or P-521, or Ed25519.
+ *
+ * @param where names the certificate in the message ("leaf", "root").
+ * @throws {SvidError} with reason `RSA_KEY_TOO_SMALL`, `EC_CURVE` or `KEY_ALGORITHM`.
+ */
+export function checkPublicKey(cert: ParsedCertificate, where: string): void {
+  const key = cert.x509.publicKey;
+  switch (key.asymmetricKeyType) {
+    case "rsa": {
+      const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+      if (bits < MIN_RSA_BITS) {
+        throw new SvidError(SvidReason.RSA_KEY_TOO_SMALL, `${where} has a ${bits}-bit RSA key`);
+      }
+      return;
+    }
+    case "ec": {
+      const curve = key.asymmetricKeyDetails?.namedCurve ?? "unnamed curve";
+      if (!ALLOWED_CURVES.has(curve)) {
+        throw new SvidError(SvidReason.EC_CURVE, `${where} has an EC key on ${curve}`);
+      }
+      return;
+    }
+    case "ed25519":
+      return;
+    default:
+      throw new SvidError(
+        SvidReason.KEY_ALGORITHM,
+        `${where} has key type ${key.asymmetricKeyType ?? "unknown"}`,
+      );
+  }
+}

@@ -5,6 +5,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { createSyncer } from "../../functions/syncer/compose.ts";
 import { loadSyncerConfig } from "../../functions/syncer/config.ts";
 import type { SyncRequest } from "../../functions/syncer/event.ts";
@@ -26,10 +27,14 @@ export interface SyncerHarnessOptions {
   /** Store no SVID secret at all. */
   noSvid?: boolean;
   env?: Record<string, string>;
+  /** The tenant account to sync in; a fresh random one by default. */
+  account?: string;
+  /** What the syncer itself signs with (e.g. its role's credentials); the account's administrator by default. */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 export async function syncerHarness(options: SyncerHarnessOptions = {}) {
-  const account = randomAccountId();
+  const account = options.account ?? randomAccountId();
   const ca = await TestCa.root("example.org");
   if (!options.noSvid) {
     const hour = 3_600_000;
@@ -47,7 +52,9 @@ export async function syncerHarness(options: SyncerHarnessOptions = {}) {
   const serverTls = await keywhizServerCredentials();
   const keywhiz = new KeywhizStandIn({ clientCaPem: ca.root.certPem, server: serverTls });
   const listening = await keywhiz.start();
-  const sm = new SecretsManagerClient(clientConfigForAccount(account));
+  const sm = new SecretsManagerClient(
+    options.credentials ? { credentials: options.credentials } : clientConfigForAccount(account),
+  );
   const calls = countCalls(sm);
   const env = {
     LAMBDA_SVID_KEYWHIZ_URL: listening.url,

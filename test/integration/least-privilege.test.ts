@@ -1,0 +1,608 @@
+/**
+ * Least privilege, proven on the emulator: the project's own policy documents
+ * (`infra/policies/*.json`, rendered by `renderPolicy`) become IAM roles in a
+ * moto server of this file's own that checks every request against IAM
+ * (`startMoto({ enforceIam: true })`). A real issuer cycle and a real syncer
+ * cycle run under those roles' credentials and succeed; the same credentials
+ * are denied everything else asked of them below.
+ *
+ * The account model: moto keeps one backend per account id and puts each
+ * request in the account of its key. AssumeRole credentials belong to the
+ * account of the role ARN, so the issuer's session in a tenant account really
+ * acts in that account, with that account's writer role's policies. The
+ * issuer role lives in the Organization's management account here, because
+ * moto serves Organizations only to the management account.
+ *
+ * What moto 5.2.5 enforces with `INITIAL_NO_AUTH_ACTION_COUNT=0`, as used here:
+ * - every request must be signed (SigV4, checked) with a key it issued: an IAM
+ *   user's access key, or AssumeRole credentials with their session token;
+ * - the caller's identity policies (a user's inline, attached and group
+ *   policies; a role's inline and attached managed policies): an explicit Deny
+ *   wins, otherwise some Allow must match the action and the resource;
+ *   `Action`/`NotAction` and `Resource` with the `*` and `?` wildcards (actions
+ *   case-sensitively, where AWS ignores case);
+ * - resources: the role ARN for sts:AssumeRole (moto's own), and through
+ *   `test/emulator/iam_authorization.py` the secret ARN for Secrets Manager,
+ *   the CA ARN for ACM PCA and the account ARN for Organizations tag calls;
+ *   every other action of these services, and every other service, is judged
+ *   against the resource "*";
+ * - trust policies only when the role is in the caller's own account: the
+ *   principal must be the caller's exact ARN (an IAM user; a role session's ARN
+ *   never equals the role ARN a trust policy names), and a `StringEquals` on
+ *   `sts:ExternalId` when the request carries an ExternalId.
+ *
+ * What it does not evaluate, so what is not proven here (the cases under
+ * "what moto does not evaluate" below are allowed here and denied by AWS):
+ * - any condition in an identity policy: `aws:ResourceOrgID` (the issuer may
+ *   assume a role of the writer's name outside the Organization),
+ *   `acm-pca:TemplateArn` (any template), `secretsmanager:ResourceTag/lambda-svid:owner`
+ *   (writer and syncer may update secrets they do not own), `kms:ViaService`;
+ *   and any condition operator but `StringEquals`;
+ * - trust policies across accounts, so the writer trust as the issuer meets
+ *   it: neither its principal nor its ExternalId; in one account, an
+ *   ExternalId the request leaves out;
+ * - resource-based policies (secret policies, the artifact bucket policy, the
+ *   Organizations delegation policy), SCPs, permission boundaries, session policies;
+ * - KMS: Secrets Manager never calls KMS here, so no kms:* statement is exercised;
+ * - the extra permission AWS wants for tags given in CreateSecret
+ *   (secretsmanager:TagResource); logs, X-Ray and SQS (not called in-process);
+ * - the issuer's ACM PCA signing in the cycle: the cycle signs with the local CA
+ *   (moto's CA ignores Validity), so the issuer role's CA statements are probed
+ *   directly instead.
+ *
+ * Modelled, not observed on AWS: a secret that does not exist is judged by its
+ * name's ARN without the six-character suffix, the Secret resource ARN
+ * `...:secret:${SecretId}` of the service authorization reference; AWS answers
+ * AccessDeniedException, not ResourceNotFoundException, when no statement covers it.
+ */
+import {
+  ACMPCAClient,
+  CreateCertificateAuthorityCommand,
+  GetCertificateAuthorityCertificateCommand,
+  IssueCertificateCommand,
+} from "@aws-sdk/client-acm-pca";
+import {
+  DescribeOrganizationCommand,
+  ListTagsForResourceCommand,
+  OrganizationsClient,
+  TagResourceCommand as TagAccountCommand,
+} from "@aws-sdk/client-organizations";
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  TagResourceCommand,
+} from "@aws-sdk/client-secrets-manager";
+import { STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mintRequest } from "../../functions/issuer/mint.ts";
+import { type PolicyDocument, renderPolicy } from "../../infra/policies/render.ts";
+import { parseSpiffeId, parseSvidSecret } from "../../layers/spiffe/index.ts";
+import { clientConfigForAccount, randomAccountId } from "../emulator/accounts.ts";
+import { assumeRole, createRoleInAccount, createUserInAccount } from "../emulator/iam.ts";
+import { type Moto, startMoto } from "../emulator/moto.ts";
+import { createPrivateCa } from "../emulator/pca.ts";
+import { pointSdkAtEmulator } from "../emulator/sdk-env.ts";
+import { createSecretInAccount } from "../emulator/secrets.ts";
+import { issuerHarness } from "./issuer-harness.ts";
+import { CLIENT_ID, syncerHarness } from "./syncer-harness.ts";
+
+const PARTITION = "aws";
+const REGION = "us-east-1";
+const SECRET = "lambda-svid/svid";
+const PREFIX = "keywhiz/";
+const WRITER_ROLE = "lambda-svid-writer";
+const EXTERNAL_ID = "lambda-svid-test-external-id";
+const END_ENTITY_TEMPLATE = `arn:${PARTITION}:acm-pca:::template/EndEntityCertificate/V1`;
+const ROOT_TEMPLATE = `arn:${PARTITION}:acm-pca:::template/RootCACertificate/V1`;
+
+/** A well-formed key ARN: the policies need one, and nothing here calls KMS. */
+const kmsKeyArn = (account: string) =>
+  `arn:${PARTITION}:kms:${REGION}:${account}:key/0b7e3c2a-5d41-4f6e-9a8b-1c2d3e4f5a6b`;
+const tenantValues = (account: string) => ({
+  partition: PARTITION,
+  region: REGION,
+  account_id: account,
+  secret_name: SECRET,
+  kms_key_arn: kmsKeyArn(account),
+});
+/** The probe users' own permission; the trust policy under test is what may refuse them. */
+const ALLOW_ASSUME: Record<string, PolicyDocument> = {
+  assume: {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+  },
+};
+
+/** The central account as the issuer's deployment leaves it. */
+interface Central {
+  account: string;
+  roleArn: string;
+  /** The issuer role's session, as the Lambda runtime hands it to the function. */
+  session: AwsCredentialIdentity;
+  caArn: string;
+  /** Another CA in the same account, which the issuer is not configured for. */
+  otherCaArn: string;
+}
+
+let moto: Moto;
+let world: Awaited<ReturnType<typeof buildWorld>>;
+
+beforeAll(async () => {
+  moto = await startMoto({ enforceIam: true });
+  // This file's clients, the harnesses' included, reach this server only.
+  pointSdkAtEmulator(moto.endpoint);
+  world = await moto.withoutIam(buildWorld);
+});
+
+afterAll(async () => {
+  await world?.syncer.close();
+  await moto?.stop();
+});
+
+/** Everything an administrator sets up before the functions run: accounts, roles, fixtures. */
+async function buildWorld() {
+  let central: Central | undefined;
+  const asIssuer = {
+    credentials: async () => {
+      if (central === undefined) throw new Error("the issuer role is not assumed yet");
+      return central.session;
+    },
+  };
+  const issuer = await issuerHarness({
+    accounts: 2,
+    env: { LAMBDA_SVID_EXTERNAL_ID: EXTERNAL_ID, LAMBDA_SVID_WRITER_ROLE: WRITER_ROLE },
+    clients: { organizations: new OrganizationsClient(asIssuer), sts: new STSClient(asIssuer) },
+    beforeIssuer: async (org) => {
+      central = await deployCentral(org.managementAccountId, org.credentials);
+      for (const tenant of org.accounts) {
+        await createRoleInAccount(tenant.id, {
+          name: WRITER_ROLE,
+          trust: renderPolicy("writer-trust", {
+            issuer_role_arn: central.roleArn,
+            external_id: EXTERNAL_ID,
+          }),
+          inline: { writer: renderPolicy("writer", tenantValues(tenant.id)) },
+        });
+      }
+    },
+  });
+  if (central === undefined) throw new Error("the issuer harness did not call beforeIssuer");
+  const [tenantA, tenantB] = issuer.tenantAccounts.map((a) => a.id) as [string, string];
+
+  // A function role in tenant A with the managed reader policy, as a function owner attaches it.
+  const readerRoleArn = await createRoleInAccount(tenantA, {
+    name: "payments-function",
+    trust: renderPolicy("lambda-trust", {}),
+    managed: { "lambda-svid-reader": renderPolicy("svid-reader", tenantValues(tenantA)) },
+  });
+  const reader = await assumeRole(readerRoleArn, "payments-function");
+  await createSecretInAccount(tenantA, { name: "app/db-password", secretString: "app-owned" });
+
+  // The syncer in a tenant account of its own, with its role.
+  const syncerAccount = randomAccountId();
+  const syncerRoleArn = await createRoleInAccount(syncerAccount, {
+    name: "lambda-svid-syncer",
+    trust: renderPolicy("lambda-trust", {}),
+    inline: {
+      syncer: renderPolicy("syncer", {
+        ...tenantValues(syncerAccount),
+        sync_prefix: PREFIX,
+        sync_kms_key_arn: kmsKeyArn(syncerAccount),
+        function_name: "lambda-svid-syncer",
+      }),
+    },
+  });
+  const syncerSession = await assumeRole(syncerRoleArn, "lambda-svid-syncer");
+  const syncer = await syncerHarness({
+    account: syncerAccount,
+    credentials: async () => syncerSession,
+    optIn: "db-password,api-*",
+  });
+  await createSecretInAccount(syncerAccount, { name: "app/config", secretString: "app-owned" });
+  await createSecretInAccount(syncerAccount, {
+    name: `${PREFIX}hand-made`,
+    secretString: "put here by a person",
+  });
+
+  // The writer trust where moto evaluates trust at all: a role in the caller's own account,
+  // assumed by IAM users, since moto never matches a role session to the role's ARN.
+  const named = await createUserInAccount(central.account, "trust-probe-named", ALLOW_ASSUME);
+  const other = await createUserInAccount(central.account, "trust-probe-other", ALLOW_ASSUME);
+  const trustProbe = {
+    named,
+    other,
+    roleArn: await createRoleInAccount(central.account, {
+      name: "trust-probe-writer",
+      trust: renderPolicy("writer-trust", { issuer_role_arn: named.arn, external_id: EXTERNAL_ID }),
+    }),
+  };
+
+  return { central, trustProbe, issuer, tenantA, tenantB, reader, syncer, syncerSession };
+}
+
+/** The issuer's role from `issuer.json` and the CAs, in the Organization's management account. */
+async function deployCentral(
+  account: string,
+  admin: AwsCredentialIdentityProvider,
+): Promise<Central> {
+  const { Organization } = await new OrganizationsClient({ credentials: admin }).send(
+    new DescribeOrganizationCommand({}),
+  );
+  const ca = await createPrivateCa({ accountId: account });
+  const otherCa = await createPrivateCa({ accountId: account });
+  const roleArn = await createRoleInAccount(account, {
+    name: "lambda-svid-issuer",
+    trust: renderPolicy("lambda-trust", {}),
+    inline: {
+      issuer: renderPolicy("issuer", {
+        partition: PARTITION,
+        region: REGION,
+        account_id: account,
+        management_account_id: account,
+        org_id: Organization?.Id ?? "",
+        ca_arn: ca.arn,
+        template_arn: END_ENTITY_TEMPLATE,
+        writer_role_name: WRITER_ROLE,
+        failure_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-failed`,
+        function_name: "lambda-svid-issuer",
+      }),
+    },
+  });
+  return {
+    account,
+    roleArn,
+    session: await assumeRole(roleArn, "lambda-svid-issuer"),
+    caArn: ca.arn,
+    otherCaArn: otherCa.arn,
+  };
+}
+
+/** Rejects with AWS's denial for `action` (AccessDeniedException, or AccessDenied from STS). */
+async function denied(call: Promise<unknown>, action: string): Promise<void> {
+  await expect(call).rejects.toMatchObject({
+    name: expect.stringMatching(/^AccessDenied(Exception)?$/),
+    message: expect.stringContaining(`is not authorized to perform: ${action}`),
+  });
+}
+
+const secrets = (credentials: AwsCredentialIdentity) => new SecretsManagerClient({ credentials });
+
+/** The full ARN of a secret, looked up as the account's administrator. */
+const arnOf = (account: string, name: string) =>
+  moto.withoutIam(async () => {
+    const sm = new SecretsManagerClient(clientConfigForAccount(account));
+    const { ARN } = await sm.send(new DescribeSecretCommand({ SecretId: name }));
+    return ARN as string;
+  });
+
+/** The writer role's session in `account`, obtained as the issuer obtains it. */
+const writerIn = (account: string) =>
+  assumeRole(`arn:${PARTITION}:iam::${account}:role/${WRITER_ROLE}`, "probe", {
+    credentials: async () => world.central.session,
+    externalId: EXTERNAL_ID,
+  });
+
+describe("least privilege on the emulator, IAM enforced", () => {
+  it("an issuer cycle under the issuer role and the writer roles creates, renews and restores each SVID", async () => {
+    const { issuer, tenantA, tenantB } = world;
+    const first = await issuer.run();
+    expect(first.report.identities.map((r) => [r.accountId, r.outcome, r.reason])).toEqual(
+      expect.arrayContaining([
+        [tenantA, "issued", undefined],
+        [tenantB, "issued", undefined],
+      ]),
+    );
+    expect(first.report.counts.failed).toBe(0);
+
+    // Renewal: DescribeSecret, PutSecretValue, TagResource on an existing secret.
+    const renewed = await issuer.run({ force: true });
+    expect(renewed.report.counts).toMatchObject({ issued: 2, failed: 0 });
+
+    // RestoreSecret on a secret scheduled for deletion.
+    await moto.withoutIam(() =>
+      new SecretsManagerClient(clientConfigForAccount(tenantA)).send(
+        new DeleteSecretCommand({ SecretId: SECRET, RecoveryWindowInDays: 7 }),
+      ),
+    );
+    const restored = await issuer.run({ force: true });
+    expect(restored.report.counts).toMatchObject({ issued: 2, failed: 0 });
+
+    // What a function with the reader policy reads is the SVID the cycle wrote.
+    const value = await secrets(world.reader).send(new GetSecretValueCommand({ SecretId: SECRET }));
+    expect(parseSvidSecret(value).svid.id.toString()).toBe("spiffe://example.org/prod/svc0");
+  });
+
+  it("a syncer cycle under the syncer role creates, updates, deletes and restores under its prefix", async () => {
+    const { syncer } = world;
+    syncer.keywhiz.setSecret("db-password", "hunter2");
+    syncer.keywhiz.setSecret("api-key", "k1");
+    syncer.keywhiz.grant(CLIENT_ID, "db-password", "api-key");
+
+    const first = await syncer.run();
+    expect([first.report.error, first.report.failed]).toEqual([undefined, []]);
+    expect(first.report.written.map((w) => w.secretName).sort()).toEqual([
+      `${PREFIX}api-key`,
+      `${PREFIX}db-password`,
+    ]);
+
+    syncer.keywhiz.setSecret("db-password", "rotated");
+    syncer.reconfigure({ LAMBDA_SVID_SYNC_OPT_IN: "db-password" });
+    const second = await syncer.run();
+    expect([second.report.error, second.report.failed]).toEqual([undefined, []]);
+    expect(second.report.written.map((w) => w.secretName)).toEqual([`${PREFIX}db-password`]);
+    expect(second.report.deleted.map((d) => d.secretName)).toEqual([`${PREFIX}api-key`]);
+
+    syncer.reconfigure({ LAMBDA_SVID_SYNC_OPT_IN: "db-password,api-*" });
+    const third = await syncer.run();
+    expect([third.report.error, third.report.failed]).toEqual([undefined, []]);
+    expect(third.report.written.map((w) => w.secretName)).toEqual([`${PREFIX}api-key`]);
+    expect(syncer.calls.count("RestoreSecret")).toBe(1);
+  });
+
+  it("the issuer role assumes only the writer role and reads only its own CA; it touches no secret", async () => {
+    const { central, tenantA } = world;
+    const issuerSession = central.session;
+    await expect(writerIn(tenantA)).resolves.toMatchObject({ sessionToken: expect.any(String) });
+    await denied(
+      assumeRole(`arn:${PARTITION}:iam::${tenantA}:role/OrganizationAccountAccessRole`, "probe", {
+        credentials: async () => issuerSession,
+      }),
+      "sts:AssumeRole",
+    );
+    await denied(
+      secrets(issuerSession).send(
+        new GetSecretValueCommand({ SecretId: await arnOf(tenantA, SECRET) }),
+      ),
+      "secretsmanager:GetSecretValue",
+    );
+
+    const pca = new ACMPCAClient({ credentials: issuerSession });
+    await expect(
+      pca.send(
+        new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: central.caArn }),
+      ),
+    ).resolves.toMatchObject({ Certificate: expect.stringContaining("BEGIN CERTIFICATE") });
+    await denied(
+      pca.send(
+        new GetCertificateAuthorityCertificateCommand({
+          CertificateAuthorityArn: central.otherCaArn,
+        }),
+      ),
+      "acm-pca:GetCertificateAuthorityCertificate",
+    );
+    await denied(
+      pca.send(
+        new IssueCertificateCommand({
+          CertificateAuthorityArn: central.otherCaArn,
+          Csr: new TextEncoder().encode("unused: denied before it is read"),
+          SigningAlgorithm: "SHA256WITHECDSA",
+          TemplateArn: END_ENTITY_TEMPLATE,
+          Validity: { Type: "DAYS", Value: 1 },
+        }),
+      ),
+      "acm-pca:IssueCertificate",
+    );
+    await denied(
+      pca.send(
+        new CreateCertificateAuthorityCommand({
+          CertificateAuthorityType: "ROOT",
+          CertificateAuthorityConfiguration: {
+            KeyAlgorithm: "EC_prime256v1",
+            SigningAlgorithm: "SHA256WITHECDSA",
+            Subject: { CommonName: "rogue" },
+          },
+        }),
+      ),
+      "acm-pca:CreateCertificateAuthority",
+    );
+
+    const organizations = new OrganizationsClient({ credentials: issuerSession });
+    await expect(
+      organizations.send(new ListTagsForResourceCommand({ ResourceId: tenantA })),
+    ).resolves.toMatchObject({ Tags: expect.any(Array) });
+    await denied(
+      organizations.send(
+        new TagAccountCommand({
+          ResourceId: tenantA,
+          Tags: [{ Key: "lambda-svid:enabled", Value: "false" }],
+        }),
+      ),
+      "organizations:TagResource",
+    );
+  });
+
+  it("the writer role writes only the SVID secret of its own account and reads no secret value", async () => {
+    const { tenantA, tenantB } = world;
+    const writer = secrets(await writerIn(tenantA));
+    await expect(
+      writer.send(new DescribeSecretCommand({ SecretId: SECRET })),
+    ).resolves.toMatchObject({ Name: SECRET });
+    await denied(
+      writer.send(new GetSecretValueCommand({ SecretId: SECRET })),
+      "secretsmanager:GetSecretValue",
+    );
+    const otherTenantSvid = await arnOf(tenantB, SECRET);
+    await denied(
+      writer.send(new DescribeSecretCommand({ SecretId: otherTenantSvid })),
+      "secretsmanager:DescribeSecret",
+    );
+    await denied(
+      writer.send(new PutSecretValueCommand({ SecretId: otherTenantSvid, SecretString: "x" })),
+      "secretsmanager:PutSecretValue",
+    );
+    await denied(
+      writer.send(new CreateSecretCommand({ Name: "app/planted", SecretString: "x" })),
+      "secretsmanager:CreateSecret",
+    );
+    await denied(
+      writer.send(new PutSecretValueCommand({ SecretId: "app/db-password", SecretString: "x" })),
+      "secretsmanager:PutSecretValue",
+    );
+    await denied(
+      writer.send(
+        new TagResourceCommand({ SecretId: "app/db-password", Tags: [{ Key: "k", Value: "v" }] }),
+      ),
+      "secretsmanager:TagResource",
+    );
+    await denied(
+      writer.send(new DeleteSecretCommand({ SecretId: SECRET })),
+      "secretsmanager:DeleteSecret",
+    );
+  });
+
+  it("the syncer role reads only the SVID and writes only under its prefix", async () => {
+    const { syncerSession, tenantA } = world;
+    const sm = secrets(syncerSession);
+    await expect(sm.send(new GetSecretValueCommand({ SecretId: SECRET }))).resolves.toMatchObject({
+      Name: SECRET,
+    });
+    await denied(
+      sm.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: "x" })),
+      "secretsmanager:PutSecretValue",
+    );
+    await denied(
+      sm.send(new TagResourceCommand({ SecretId: SECRET, Tags: [{ Key: "k", Value: "v" }] })),
+      "secretsmanager:TagResource",
+    );
+    await denied(
+      sm.send(new DeleteSecretCommand({ SecretId: SECRET })),
+      "secretsmanager:DeleteSecret",
+    );
+    await denied(
+      sm.send(new CreateSecretCommand({ Name: "app/planted", SecretString: "x" })),
+      "secretsmanager:CreateSecret",
+    );
+    await denied(
+      sm.send(new PutSecretValueCommand({ SecretId: "app/config", SecretString: "x" })),
+      "secretsmanager:PutSecretValue",
+    );
+    await denied(
+      sm.send(new DeleteSecretCommand({ SecretId: "app/config" })),
+      "secretsmanager:DeleteSecret",
+    );
+    await denied(
+      sm.send(new GetSecretValueCommand({ SecretId: "app/config" })),
+      "secretsmanager:GetSecretValue",
+    );
+    // It writes mirrored secrets but never reads them back.
+    await denied(
+      sm.send(new GetSecretValueCommand({ SecretId: `${PREFIX}db-password` })),
+      "secretsmanager:GetSecretValue",
+    );
+    await denied(
+      sm.send(new GetSecretValueCommand({ SecretId: await arnOf(tenantA, SECRET) })),
+      "secretsmanager:GetSecretValue",
+    );
+  });
+
+  it("the reader policy reads the SVID of its own account and nothing else, and writes nothing", async () => {
+    const { reader, tenantB } = world;
+    const sm = secrets(reader);
+    await expect(sm.send(new GetSecretValueCommand({ SecretId: SECRET }))).resolves.toMatchObject({
+      Name: SECRET,
+    });
+    await denied(
+      sm.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: "x" })),
+      "secretsmanager:PutSecretValue",
+    );
+    await denied(
+      sm.send(new TagResourceCommand({ SecretId: SECRET, Tags: [{ Key: "k", Value: "v" }] })),
+      "secretsmanager:TagResource",
+    );
+    await denied(
+      sm.send(new DeleteSecretCommand({ SecretId: SECRET })),
+      "secretsmanager:DeleteSecret",
+    );
+    await denied(
+      sm.send(new CreateSecretCommand({ Name: "app/planted", SecretString: "x" })),
+      "secretsmanager:CreateSecret",
+    );
+    await denied(
+      sm.send(new GetSecretValueCommand({ SecretId: "app/db-password" })),
+      "secretsmanager:GetSecretValue",
+    );
+    await denied(
+      sm.send(new GetSecretValueCommand({ SecretId: await arnOf(tenantB, SECRET) })),
+      "secretsmanager:GetSecretValue",
+    );
+  });
+
+  it("the writer trust, evaluated by moto in one account: the named principal with the ExternalId only", async () => {
+    const { named, other, roleArn } = world.trustProbe;
+    const as = (credentials: AwsCredentialIdentity, externalId?: string) =>
+      assumeRole(roleArn, "probe", { credentials: async () => credentials, externalId });
+    await expect(as(named.credentials, EXTERNAL_ID)).resolves.toMatchObject({
+      accessKeyId: expect.any(String),
+    });
+    await denied(as(named.credentials, "guessed-external-id"), "sts:AssumeRole");
+    await denied(as(other.credentials, EXTERNAL_ID), "sts:AssumeRole");
+  });
+});
+
+describe("what moto does not evaluate (allowed here, denied by AWS)", () => {
+  it("conditions in identity policies: owner tag, template ARN, ResourceOrgID", async () => {
+    const { syncerSession, central } = world;
+    const issuerSession = central.session;
+    // secretsmanager:ResourceTag/lambda-svid:owner: the syncer updates a secret it does not own.
+    await expect(
+      secrets(syncerSession).send(
+        new PutSecretValueCommand({ SecretId: `${PREFIX}hand-made`, SecretString: "overwritten" }),
+      ),
+    ).resolves.toMatchObject({ Name: `${PREFIX}hand-made` });
+    // acm-pca:TemplateArn: the issuer signs with the CA template on its own CA.
+    const pca = new ACMPCAClient({ credentials: issuerSession });
+    await expect(
+      pca.send(
+        new IssueCertificateCommand({
+          CertificateAuthorityArn: central.caArn,
+          Csr: Buffer.from(
+            mintRequest(parseSpiffeId("spiffe://example.org/rogue"), "EC_P256").csrPem,
+          ),
+          SigningAlgorithm: "SHA256WITHECDSA",
+          TemplateArn: ROOT_TEMPLATE,
+          Validity: { Type: "DAYS", Value: 1 },
+        }),
+      ),
+    ).resolves.toMatchObject({ CertificateArn: expect.any(String) });
+    // aws:ResourceOrgID: the issuer assumes a role of the writer's name outside its Organization.
+    const outsider = randomAccountId();
+    await moto.withoutIam(() =>
+      createRoleInAccount(outsider, {
+        name: WRITER_ROLE,
+        trust: renderPolicy("writer-trust", {
+          issuer_role_arn: central.roleArn,
+          external_id: EXTERNAL_ID,
+        }),
+      }),
+    );
+    await expect(
+      assumeRole(`arn:${PARTITION}:iam::${outsider}:role/${WRITER_ROLE}`, "probe", {
+        credentials: async () => issuerSession,
+        externalId: EXTERNAL_ID,
+      }),
+    ).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+  });
+
+  it("the writer trust across accounts, and an ExternalId left out in one account", async () => {
+    const { tenantA, central, trustProbe } = world;
+    const issuerSession = central.session;
+    const writerA = `arn:${PARTITION}:iam::${tenantA}:role/${WRITER_ROLE}`;
+    const issuer = { credentials: async () => issuerSession };
+    await expect(
+      assumeRole(writerA, "probe", { ...issuer, externalId: "guessed-external-id" }),
+    ).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+    await expect(assumeRole(writerA, "probe", issuer)).resolves.toMatchObject({
+      accessKeyId: expect.any(String),
+    });
+    await expect(
+      assumeRole(trustProbe.roleArn, "probe", {
+        credentials: async () => trustProbe.named.credentials,
+      }),
+    ).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+  });
+});

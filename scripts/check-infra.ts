@@ -59,7 +59,8 @@ export const STEPS: Step[] = [
   {
     name: "package",
     gate: true,
-    run: async () => (await packageOffline(["--stage", "ci", ...paramArgs(EXAMPLE_PARAMS)])) === 0,
+    run: async () =>
+      (await packageOffline(["--stage", "ci", ...paramArgs(EXAMPLE_PARAMS)])).code === 0,
   },
   {
     name: "cfn-lint",

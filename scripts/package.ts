@@ -34,15 +34,30 @@ export const EXAMPLE_PARAMS: Readonly<Record<string, string>> = {
 /** A port nothing listens on: an AWS call made while packaging fails at once. */
 const CLOSED_ENDPOINT = "http://127.0.0.1:9";
 
+export interface PackageOptions {
+  /** Where the bundles are built and `serverless.yml` takes them from; `dist/` by default. */
+  distDir?: string;
+  /** Where the template and artifacts go; {@link PACKAGE_DIR} by default. */
+  packageDir?: string;
+  /** Build first (the default); `false` packages what `distDir` already holds. */
+  build?: boolean;
+  /** Receives `sls`'s output; by default it goes to this process's stdout and stderr. */
+  output?: "inherit" | "pipe";
+}
+
 /**
  * Builds, then packages with the given `sls` arguments; resolves with the
- * `sls` exit code. Its output goes to this process's stdout and stderr.
+ * `sls` exit code and, with `output: "pipe"`, what it printed.
  *
  * @example
  * await packageOffline(["--stage", "ci", ...paramArgs(EXAMPLE_PARAMS)]);
  */
-export async function packageOffline(args: readonly string[]): Promise<number> {
-  await buildAll();
+export async function packageOffline(
+  args: readonly string[],
+  options: PackageOptions = {},
+): Promise<{ code: number; output: string }> {
+  const distDir = options.distDir ?? join(REPO, "dist");
+  if (options.build !== false) await buildAll(distDir);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
     if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE)$/.test(name))
@@ -50,20 +65,29 @@ export async function packageOffline(args: readonly string[]): Promise<number> {
   }
   Object.assign(env, {
     LAMBDA_SVID_OFFLINE: "1",
+    LAMBDA_SVID_DIST_DIR: distDir,
     AWS_ENDPOINT_URL: CLOSED_ENDPOINT,
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_CONFIG_FILE: "/dev/null",
     AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
   });
   const sls = createRequire(import.meta.url).resolve("osls/bin/serverless.js");
-  const child = spawn(process.execPath, [sls, "package", "--package", PACKAGE_DIR, ...args], {
+  const packageDir = options.packageDir ?? PACKAGE_DIR;
+  const child = spawn(process.execPath, [sls, "package", "--package", packageDir, ...args], {
     cwd: REPO,
     env,
-    stdio: "inherit",
+    stdio: ["ignore", options.output ?? "inherit", options.output ?? "inherit"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
   });
   return new Promise((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", (code) => resolve(code ?? 1));
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
   });
 }
 
@@ -73,5 +97,5 @@ export function paramArgs(params: Readonly<Record<string, string>>): string[] {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  process.exitCode = await packageOffline(process.argv.slice(2));
+  process.exitCode = (await packageOffline(process.argv.slice(2))).code;
 }

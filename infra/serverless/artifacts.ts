@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CloudFormationClient, DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { HeadObjectCommand, NotFound, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -42,7 +43,7 @@ export interface Artifact {
  * const { key } = await syncerArtifact(); // "syncer/lambda-svid-syncer-0.1.0-3f9a0c1b2d4e.zip"
  */
 export async function syncerArtifact(
-  file: string = fileURLToPath(new URL(`dist/${FUNCTION_ZIPS.syncer}`, REPO)),
+  file: string = join(distDir(), FUNCTION_ZIPS.syncer),
   version?: string,
 ): Promise<Artifact> {
   let bytes: Buffer;
@@ -54,6 +55,11 @@ export async function syncerArtifact(
   const release = version ?? (await packageVersion());
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   return { file, sha256, key: `syncer/lambda-svid-syncer-${release}-${sha256.slice(0, 12)}.zip` };
+}
+
+/** `dist/`, or the build directory `npm run package` was given (LAMBDA_SVID_DIST_DIR). */
+export function distDir(): string {
+  return process.env.LAMBDA_SVID_DIST_DIR ?? fileURLToPath(new URL("dist", REPO));
 }
 
 async function packageVersion(): Promise<string> {

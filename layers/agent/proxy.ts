@@ -6,7 +6,8 @@
 import { timingSafeEqual } from "node:crypto";
 import * as http from "node:http";
 import * as https from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { SpiffeError } from "../spiffe/index.ts";
 import { TOKEN_HEADER } from "./config.ts";
 import { mtlsHttpsAgents } from "./https-agent.ts";
@@ -16,6 +17,8 @@ import type { SvidSource } from "./svid-source.ts";
 
 /** What the proxy answers when it cannot forward, with the reason sent in {@link ERROR_HEADER}. */
 export const ProxyReason = {
+  NOT_ORIGIN_FORM: { status: 400, reason: "proxy: request target must be a path (origin-form)" },
+  DOT_SEGMENT: { status: 400, reason: 'proxy: request path must not contain "." or ".." segments' },
   TOKEN: { status: 403, reason: "proxy: missing or wrong token header" },
   UNKNOWN_ROUTE: { status: 404, reason: "proxy: unknown route" },
   PEER_REJECTED: { status: 502, reason: "proxy: upstream peer identity rejected" },
@@ -103,6 +106,8 @@ export async function startProxy(port: number, options: ProxyOptions): Promise<L
     if (expected !== undefined && !tokenMatches(req.headers[TOKEN_HEADER], expected)) {
       return refuse(req, res, ProxyReason.TOKEN);
     }
+    const refusal = targetRefusal(req.url ?? "");
+    if (refusal !== undefined) return refuse(req, res, refusal.why, refusal.detail);
     const target = resolve(req, options.routes);
     if (target === undefined) return refuse(req, res, ProxyReason.UNKNOWN_ROUTE);
     const rotatingAgent = agents.get(target.route.name) as Rotating<https.Agent>;
@@ -110,6 +115,14 @@ export async function startProxy(port: number, options: ProxyOptions): Promise<L
       (agent) => forward(req, res, target.route, target.path, agent, options.upstreamTimeoutMs),
       () => refuse(req, res, ProxyReason.NO_SVID),
     );
+  });
+  // Node hands CONNECT to this event alone and otherwise drops the connection unanswered.
+  server.on("connect", (req: http.IncomingMessage, socket: Duplex) => {
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.shouldKeepAlive = false;
+    res.on("finish", () => socket.end());
+    refuse(req, res, ProxyReason.NOT_ORIGIN_FORM, "authority-form");
   });
   server.keepAliveTimeout = 60_000;
   // A long upload is the function's business, bounded by its own timeout, not Node's 5-minute default.
@@ -142,6 +155,35 @@ function tokenMatches(value: string | string[] | undefined, expected: Buffer): b
   if (typeof value !== "string") return false;
   const given = Buffer.from(value);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Why a request target may not be forwarded, if it may not. The route's base
+ * path is a boundary only while the forwarded path cannot climb out of it, so
+ * only origin-form targets (RFC 9112 3.2.1) pass, and none with a `.` or `..`
+ * segment (RFC 3986 5.2.4), also percent-encoded or hidden behind an encoded
+ * slash or backslash, which some servers decode before they resolve dot
+ * segments. An encoded slash alone passes: APIs use it inside one segment.
+ * The query is not looked at.
+ */
+function targetRefusal(target: string): { why: ProxyReason; detail: string } | undefined {
+  if (!target.startsWith("/") || target.includes("#")) {
+    // Node's parser lets through only these shapes besides origin-form (CONNECT aside).
+    const form =
+      target === "*" ? "asterisk-form" : target.startsWith("/") ? "a fragment" : "absolute-form";
+    return { why: ProxyReason.NOT_ORIGIN_FORM, detail: form };
+  }
+  const query = target.indexOf("?");
+  const path = query === -1 ? target : target.slice(0, query);
+  for (const segment of path.split("/")) {
+    const decoded = segment.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    );
+    if (decoded.split(/[/\\]/).some((part) => part === "." || part === "..")) {
+      return { why: ProxyReason.DOT_SEGMENT, detail: JSON.stringify(segment) };
+    }
+  }
+  return undefined;
 }
 
 /** `Host: <route>` forwards the path as it is; otherwise the first path segment names the route. */
@@ -233,9 +275,17 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   return out;
 }
 
-/** Answers with a short reason and drops the request body unread. */
-function refuse(req: http.IncomingMessage, res: http.ServerResponse, why: ProxyReason): void {
-  const body = `${why.reason}\n`;
+/**
+ * Answers with a short reason and drops the request body unread. `detail`
+ * goes into the body only: the header carries the fixed reason to match on.
+ */
+function refuse(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  why: ProxyReason,
+  detail?: string,
+): void {
+  const body = `${why.reason}${detail === undefined ? "" : `: ${detail}`}\n`;
   res.writeHead(why.status, {
     "content-type": "text/plain; charset=utf-8",
     "content-length": Buffer.byteLength(body),

@@ -1,5 +1,6 @@
 /** A plain HTTP client for tests: one request, the whole response read. */
 import * as http from "node:http";
+import * as net from "node:net";
 
 export interface Reply {
   status: number;
@@ -44,5 +45,40 @@ export function send(
     );
     req.on("error", fail);
     req.end(options.body);
+  });
+}
+
+/**
+ * Writes `head` (request line and headers, CRLF-separated, without the final
+ * blank line) to 127.0.0.1:`port` byte for byte and reads the one response.
+ * `http.request` normalises some request targets; this does not.
+ *
+ * @example
+ * const reply = await sendRaw(port, "GET /db/../admin HTTP/1.1\r\nHost: localhost");
+ */
+export function sendRaw(port: number, head: string): Promise<Reply> {
+  return new Promise((done, fail) => {
+    const socket = net.connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("error", fail);
+    socket.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      const split = raw.indexOf("\r\n\r\n");
+      if (split === -1)
+        return fail(new Error(`no response head in ${JSON.stringify(raw.toString())}`));
+      const [statusLine = "", ...lines] = raw.subarray(0, split).toString("latin1").split("\r\n");
+      const headers: http.IncomingHttpHeaders = {};
+      for (const line of lines) {
+        const colon = line.indexOf(":");
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      done({
+        status: Number(statusLine.split(" ")[1]),
+        headers,
+        body: raw.subarray(split + 4),
+      });
+    });
+    socket.write(`${head}\r\nConnection: close\r\n\r\n`);
   });
 }

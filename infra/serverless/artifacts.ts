@@ -69,10 +69,14 @@ async function packageVersion(): Promise<string> {
   return pkg.version;
 }
 
+/** Object metadata that records the artifact's SHA-256 (hex), which HeadObject returns. */
+const SHA256_METADATA = "sha256";
+
 /**
  * Uploads the artifact unless the bucket already holds it with the same
  * SHA-256: its key is content-addressed, so an existing object is this one
- * and keeps the version ID tenants may have pinned.
+ * and keeps the version ID tenants may have pinned. S3 checks the upload
+ * against the same SHA-256.
  *
  * @example
  * await publishArtifact(new S3Client({}), "lambda-svid-artifactbucket-1x2y", await syncerArtifact());
@@ -82,12 +86,10 @@ export async function publishArtifact(
   bucket: string,
   artifact: Artifact,
 ): Promise<{ uploaded: boolean; versionId: string | undefined }> {
-  const checksum = Buffer.from(artifact.sha256, "hex").toString("base64");
   try {
-    const head = await s3.send(
-      new HeadObjectCommand({ Bucket: bucket, Key: artifact.key, ChecksumMode: "ENABLED" }),
-    );
-    if (head.ChecksumSHA256 === checksum) return { uploaded: false, versionId: head.VersionId };
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: artifact.key }));
+    if (head.Metadata?.[SHA256_METADATA] === artifact.sha256)
+      return { uploaded: false, versionId: head.VersionId };
   } catch (err) {
     if (!(err instanceof NotFound)) throw err;
   }
@@ -96,7 +98,8 @@ export async function publishArtifact(
       Bucket: bucket,
       Key: artifact.key,
       Body: await readFile(artifact.file),
-      ChecksumSHA256: checksum,
+      ChecksumSHA256: Buffer.from(artifact.sha256, "hex").toString("base64"),
+      Metadata: { [SHA256_METADATA]: artifact.sha256 },
       ContentType: "application/zip",
     }),
   );

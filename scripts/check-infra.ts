@@ -7,14 +7,20 @@
  * - `cfn-lint`: no error on the generated CloudFormation template.
  * - `checkov-template`: no failed check on that template, except the skips
  *   written with a reason beside the resource in `serverless.yml`.
+ * - `terraform-fmt`: `terraform fmt -check` on `infra/terraform`.
+ * - `tflint`: its bundled Terraform ruleset, `recommended` preset (offline).
+ * - `checkov-terraform`: no failed check on `infra/terraform`, except skips
+ *   written inline with a reason.
  *
  * cfn-lint and checkov come from PyPI, pinned in `infra/requirements.txt`,
- * installed into `.cache/venv-infra/` on first use.
+ * installed into `.cache/venv-infra/` on first use; Terraform 1.5.7 and tflint
+ * are built with `go install` into `.cache/go/` by `scripts/go-tools.ts`.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureMotoVenv } from "../test/emulator/venv.ts";
+import { ensureGoTools, INFRA_TOOLS } from "./go-tools.ts";
 import { EXAMPLE_PARAMS, packageOffline, paramArgs, TEMPLATE_FILE } from "./package.ts";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
@@ -28,6 +34,15 @@ export interface Step {
 }
 
 let venvBin: Promise<string> | undefined;
+let goToolPaths: Promise<Record<keyof typeof INFRA_TOOLS, string>> | undefined;
+
+/** Terraform and tflint, built into `.cache/go/` on first use (minutes), then reused. */
+function goTools() {
+  goToolPaths ??= ensureGoTools(INFRA_TOOLS, {
+    onBuild: (tool) => console.log(`building ${tool.pkg}@${tool.version} (minutes, once)`),
+  });
+  return goToolPaths;
+}
 
 /**
  * The `bin/` directory of the checks' virtual environment, built on first use.
@@ -87,7 +102,43 @@ export const STEPS: Step[] = [
         "--skip-download",
       ])) === 0,
   },
-  // Terraform checks (terraform fmt -check, tflint, checkov on infra/terraform) join here.
+  {
+    name: "terraform-fmt",
+    run: async () =>
+      (await runTool((await goTools()).terraform, [
+        "fmt",
+        "-check",
+        "-recursive",
+        "-diff",
+        "infra/terraform",
+      ])) === 0,
+  },
+  {
+    name: "tflint",
+    run: async () => {
+      // Only the ruleset bundled in tflint is configured, so nothing is downloaded.
+      const code = await runTool((await goTools()).tflint, [
+        "--chdir=infra/terraform",
+        "--recursive",
+        `--config=${join(REPO, "infra/terraform/.tflint.hcl")}`,
+        "--format=compact",
+      ]);
+      if (code === 0) console.log("tflint: infra/terraform: no issues");
+      return code === 0;
+    },
+  },
+  {
+    name: "checkov-terraform",
+    run: async () =>
+      (await runTool(join(await infraToolsBin(), "checkov"), [
+        "--directory",
+        "infra/terraform",
+        "--framework",
+        "terraform",
+        "--compact",
+        "--skip-download",
+      ])) === 0,
+  },
 ];
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

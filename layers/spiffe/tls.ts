@@ -62,7 +62,9 @@ export function tlsClientOptions(
     maxCachedSessions: 0,
     checkServerIdentity: (_host: string, cert: PeerCertificate) => {
       try {
-        const verified = verifyX509Svid(peerChain(cert as DetailedPeerCertificate), bundle);
+        const verified = verifyX509Svid(peerChain(cert as DetailedPeerCertificate), bundle, {
+          usage: "server",
+        });
         authorizer(verified.id);
         return undefined;
       } catch (err) {
@@ -120,7 +122,9 @@ export function tlsServerOptions(
     [kVerifyPeer]: (socket: TLSSocket) => {
       // A resumed session keeps only the client's leaf, not the intermediates it sent.
       if (socket.isSessionReused()) throw new SpiffeTlsError(TlsReason.SESSION_RESUMED);
-      const verified = verifyX509Svid(peerChain(socket.getPeerCertificate(true)), bundle);
+      const verified = verifyX509Svid(peerChain(socket.getPeerCertificate(true)), bundle, {
+        usage: "client",
+      });
       authorizer(verified.id);
       return verified;
     },

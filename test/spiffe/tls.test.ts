@@ -25,7 +25,7 @@ import {
   type X509BundleSource,
   X509Svid,
 } from "../../layers/spiffe/index.ts";
-import { type CertOptions, KU, TestCa, type TestSvid } from "../support/ca.ts";
+import { type CertOptions, EKU, KU, TestCa, type TestSvid } from "../support/ca.ts";
 
 const HOUR = 3_600_000;
 const SERVER_ID = "spiffe://example.org/mesh/server";
@@ -329,6 +329,53 @@ describe("mTLS on loopback: the client refuses a bad server", () => {
     const [data] = await once(socket, "data");
     expect(data.toString()).toBe("ok");
     socket.destroy();
+  });
+});
+
+describe("extended key usage fits the role", () => {
+  const only = async (path: string, eku: string[]) => {
+    const s = await ca.svid(path, { eku });
+    return parseX509Svid(s.chainPem, s.keyPem);
+  };
+
+  it("a serverAuth-only server and a clientAuth-only client accept each other", async () => {
+    const out = await exchange(
+      {
+        svid: await only("/mesh/server", [EKU.serverAuth]),
+        bundle: ca.bundle(),
+        authorizer: authorizeId(CLIENT_ID),
+      },
+      {
+        svid: await only("/lambda/client", [EKU.clientAuth]),
+        bundle: ca.bundle(),
+        authorizer: authorizeId(SERVER_ID),
+      },
+    );
+    expect(out.clientError).toBeUndefined();
+    expect(out.reply).toBe("pong");
+  });
+
+  it("a server whose leaf allows only clientAuth is refused", async () => {
+    const out = await exchange(
+      {
+        svid: await only("/mesh/server", [EKU.clientAuth]),
+        bundle: ca.bundle(),
+        authorizer: authorizeAny(),
+      },
+      await goodClient()(),
+    );
+    expect(out.reply).toBeUndefined();
+    expect(out.serverReceived).toBe("");
+  });
+
+  it("a client whose leaf allows only serverAuth is refused", async () => {
+    const out = await exchange(await goodServer(authorizeAny())(), {
+      svid: await only("/lambda/client", [EKU.serverAuth]),
+      bundle: ca.bundle(),
+      authorizer: authorizeAny(),
+    });
+    expect(out.reply).toBeUndefined();
+    expect(out.serverReceived).toBe("");
   });
 });
 

@@ -142,7 +142,7 @@ async function goInstall(
       reject(
         error.code === "ENOENT"
           ? new GoToolError(
-              `go-tools: "${go}" not found; building ${spec} needs Go 1.22 or later (https://go.dev/dl/), or set LAMBDA_SVID_GO`,
+              `go-tools: "${go}" not found; building ${spec} needs Go (https://go.dev/dl/), or set LAMBDA_SVID_GO to its path`,
             )
           : error,
       ),

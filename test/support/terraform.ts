@@ -9,10 +9,20 @@
  * fails instead of checking a guess.
  */
 import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { convertFiles, getExpressionAst } from "@cdktf/hcl2json";
 import { type PolicyDocument, renderPolicyText } from "../../infra/policies/render.ts";
+
+/**
+ * hcl2json's type definitions reference the DOM library, which would retype
+ * WebCrypto for the whole project (`Crypto` becomes the DOM's), so it is
+ * loaded untyped and given the two signatures used here.
+ */
+const { convertFiles, getExpressionAst } = createRequire(import.meta.url)("@cdktf/hcl2json") as {
+  convertFiles(directory: string): Promise<ModuleJson>;
+  getExpressionAst(filename: string, expression: string): Promise<unknown>;
+};
 
 /** The JSON form hcl2json gives a module: block type → labels → list of bodies. */
 // biome-ignore lint/suspicious/noExplicitAny: hcl2json's output is untyped JSON

@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 /** Tests that need the local AWS emulator (moto) live under these folders. */
 const EMULATOR_TESTS = [
   "test/emulator/**/*.test.ts",
+  "test/tools/emulator/**/*.test.ts",
   "test/integration/**/*.test.ts",
   "test/e2e/**/*.test.ts",
 ];

@@ -10,8 +10,7 @@ import { openSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../test/emulator/moto.ts";
-import { ensureMotoVenv } from "../test/emulator/venv.ts";
+import { ensureMotoVenv, freePort } from "../tools/emulator/index.ts";
 
 const STATE_FILE = "emulator.json";
 const START_DEADLINE_MS = 60_000;

@@ -19,7 +19,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureMotoVenv } from "../test/emulator/venv.ts";
+import { ensureMotoVenv } from "../tools/emulator/index.ts";
 import { ensureGoTools, INFRA_TOOLS } from "./go-tools.ts";
 import { EXAMPLE_PARAMS, packageOffline, paramArgs, TEMPLATE_FILE } from "./package.ts";
 

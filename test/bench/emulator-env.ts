@@ -2,7 +2,7 @@
  * Starts a private emulator for a benchmark process and points the AWS SDK's
  * standard settings at it, as the test setup does for test workers.
  */
-import { startMoto } from "../emulator/moto.ts";
+import { startMoto } from "../../tools/emulator/index.ts";
 import { pointSdkAtEmulator } from "../emulator/sdk-env.ts";
 
 export async function benchEmulator(): Promise<{ stop(): Promise<void> }> {

@@ -5,7 +5,7 @@
  * by resetting the emulator.
  */
 import type { TestProject } from "vitest/node";
-import { startMoto } from "./moto.ts";
+import { startMoto } from "../../tools/emulator/index.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

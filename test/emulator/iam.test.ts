@@ -6,9 +6,9 @@ import {
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PolicyDocument } from "../../infra/policies/render.ts";
+import { type Moto, startMoto } from "../../tools/emulator/index.ts";
 import { randomAccountId } from "./accounts.ts";
 import { assumeRole, createRoleInAccount, createUserInAccount } from "./iam.ts";
-import { type Moto, startMoto } from "./moto.ts";
 import { pointSdkAtEmulator } from "./sdk-env.ts";
 import { createSecretInAccount } from "./secrets.ts";
 

@@ -4,7 +4,7 @@ import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ERROR_HEADER, ProxyReason } from "../../layers/agent/index.ts";
 import { authorizeId, parseX509Svid, X509BundleSet } from "../../layers/spiffe/index.ts";
-import { freePort } from "../emulator/moto.ts";
+import { freePort } from "../../tools/emulator/index.ts";
 import { TestCa } from "../support/ca.ts";
 import { ExtensionsApiStandIn } from "../support/extensions-api.ts";
 import { send } from "../support/http.ts";

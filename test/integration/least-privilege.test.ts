@@ -22,7 +22,7 @@
  *   `Action`/`NotAction` and `Resource` with the `*` and `?` wildcards (actions
  *   case-sensitively, where AWS ignores case);
  * - resources: the role ARN for sts:AssumeRole (moto's own), and through
- *   `test/emulator/iam_authorization.py` the secret ARN for Secrets Manager,
+ *   `tools/emulator/iam_authorization.py` the secret ARN for Secrets Manager,
  *   the CA ARN for ACM PCA and the account ARN for Organizations tag calls;
  *   every other action of these services, and every other service, is judged
  *   against the resource "*";
@@ -82,9 +82,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintRequest } from "../../functions/issuer/mint.ts";
 import { type PolicyDocument, renderPolicy } from "../../infra/policies/render.ts";
 import { parseSpiffeId, parseSvidSecret } from "../../layers/spiffe/index.ts";
+import { type Moto, startMoto } from "../../tools/emulator/index.ts";
 import { clientConfigForAccount, randomAccountId } from "../emulator/accounts.ts";
 import { assumeRole, createRoleInAccount, createUserInAccount } from "../emulator/iam.ts";
-import { type Moto, startMoto } from "../emulator/moto.ts";
 import { createPrivateCa } from "../emulator/pca.ts";
 import { pointSdkAtEmulator } from "../emulator/sdk-env.ts";
 import { createSecretInAccount } from "../emulator/secrets.ts";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { EmulatorSetupError, ensureMotoVenv } from "./venv.ts";
+import { EmulatorSetupError, ensureMotoVenv } from "../../../tools/emulator/venv.ts";
 
 const run = promisify(execFile);
 

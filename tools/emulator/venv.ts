@@ -39,7 +39,7 @@ export interface VenvOptions {
   python?: string;
   /** Defaults to `<repo>/.venv`. */
   venvDir?: string;
-  /** Defaults to `test/emulator/requirements.txt`. */
+  /** Defaults to `tools/emulator/requirements.txt`. */
   requirementsFile?: string;
 }
 

@@ -3,9 +3,9 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
-import { startMoto } from "./moto.ts";
+import { startMoto } from "../../../tools/emulator/moto.ts";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 
 async function answers(endpoint: string): Promise<boolean> {
   try {
@@ -34,7 +34,7 @@ async function motoInChildProcess(mode: "exit" | "wait") {
       "tsx",
       "--input-type=module",
       "-e",
-      `const { startMoto } = await import(${JSON.stringify(join(REPO, "test/emulator/moto.ts"))});
+      `const { startMoto } = await import(${JSON.stringify(join(REPO, "tools/emulator/moto.ts"))});
        const moto = await startMoto();
        console.log(moto.endpoint);
        if (process.argv[1] === "exit") process.exit(0);

@@ -1,0 +1,67 @@
+/**
+ * The import arrows between the top-level parts, as the folders' header
+ * comments and the README's layout table state them: read from the sources,
+ * so a new import that crosses a boundary fails here rather than in review.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const REPO = fileURLToPath(new URL("../", import.meta.url));
+const IMPORT = /(?:from|import)\s*\(?\s*"([^"]+)"/g;
+
+function sources(folder: string): string[] {
+  return readdirSync(join(REPO, folder), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(ts|cjs|mjs)$/.test(e.name))
+    .map((e) => relative(REPO, join(e.parentPath, e.name)));
+}
+
+/** Every import of `file`: relative ones as repository paths, packages as they are written. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(REPO, file), "utf8");
+  return [...text.matchAll(IMPORT)].map(([, spec]) =>
+    (spec as string).startsWith(".")
+      ? relative(REPO, resolve(dirname(join(REPO, file)), spec as string))
+      : (spec as string),
+  );
+}
+
+/** `file -> import` for each import of the files under `folder` that `forbidden` matches. */
+function crossings(folder: string, forbidden: (target: string) => boolean): string[] {
+  return sources(folder).flatMap((file) =>
+    importsOf(file)
+      .filter(forbidden)
+      .map((target) => `${file} -> ${target}`),
+  );
+}
+
+const under =
+  (...folders: string[]) =>
+  (target: string) =>
+    folders.some((f) => target === f || target.startsWith(`${f}/`));
+
+describe("import arrows between the parts", () => {
+  it.each(["cli", "scripts", "tools", "functions", "layers", "infra"])(
+    "%s imports nothing from test/",
+    (folder) => {
+      expect(crossings(folder, under("test"))).toEqual([]);
+    },
+  );
+
+  it("the emulator harness imports nothing of the project outside tools/", () => {
+    expect(
+      crossings(
+        "tools",
+        (t) => t.startsWith(".") || under("cli", "functions", "layers", "scripts", "infra")(t),
+      ),
+    ).toEqual([]);
+  });
+
+  it.each(["functions", "layers"])(
+    "product code in %s never imports the emulator harness",
+    (folder) => {
+      expect(crossings(folder, under("tools"))).toEqual([]);
+    },
+  );
+});

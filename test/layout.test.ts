@@ -58,7 +58,20 @@ describe("import arrows between the parts", () => {
     ).toEqual([]);
   });
 
-  it.each(["functions", "layers"])(
+  it("lib/ knows no product part", () => {
+    expect(
+      crossings("lib", under("functions", "layers", "cli", "tools", "scripts", "infra", "test")),
+    ).toEqual([]);
+  });
+
+  it("the parts import the shared plumbing only through lib/*/index.ts", () => {
+    const pastIndex = (t: string) => under("lib")(t) && !/^lib\/[^/]+\/index\.ts$/.test(t);
+    expect(
+      ["functions", "layers", "cli", "infra"].flatMap((folder) => crossings(folder, pastIndex)),
+    ).toEqual([]);
+  });
+
+  it.each(["functions", "layers", "lib"])(
     "product code in %s never imports the emulator harness",
     (folder) => {
       expect(crossings(folder, under("tools"))).toEqual([]);

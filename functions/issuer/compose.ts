@@ -2,7 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { STSClient } from "@aws-sdk/client-sts";
-import { RateLimiter } from "../limits/index.ts";
+import { RateLimiter } from "../../lib/limits/index.ts";
 import { AcmPcaCertificateAuthority } from "./ca/acm-pca.ts";
 import { LocalCertificateAuthority } from "./ca/local.ts";
 import type { CertificateAuthority } from "./ca/port.ts";

@@ -1,10 +1,10 @@
-import { ConfigError, type Env, EnvReader } from "../../layers/config/index.ts";
 import {
   DEFAULT_SVID_SECRET_NAME,
   parseTrustDomain,
   SpiffeIdError,
   type TrustDomain,
 } from "../../layers/spiffe/index.ts";
+import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
 import { IdTemplate } from "./identity.ts";
 
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseInvocation } from "../events/index.ts";
+import { parseInvocation } from "../../lib/invocation/index.ts";
 import type { IssuerRequest } from "./run.ts";
 
 /** `detail-type` of the manual re-issue event on EventBridge. */

@@ -1,8 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { encodeSvidSecret, type X509Bundle } from "../../layers/spiffe/index.ts";
-import { deadlineSignal, mapConcurrent } from "../limits/index.ts";
-import { clientRequestToken, digest } from "../secrets/index.ts";
+import { deadlineSignal, mapConcurrent } from "../../lib/limits/index.ts";
+import { clientRequestToken, digest } from "../../lib/secrets/index.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import { checkIssued } from "./check.ts";
 import type { IssuerConfig } from "./config.ts";

@@ -11,7 +11,7 @@ import {
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { SVID_SECRET_OWNER, SvidSecretTag } from "../../layers/spiffe/index.ts";
-import { tagMap } from "../secrets/index.ts";
+import { tagMap } from "../../lib/secrets/index.ts";
 import type { SecretFormat } from "./config.ts";
 import type { ResolvedIdentity } from "./registry/entries.ts";
 

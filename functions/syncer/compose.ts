@@ -3,7 +3,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 // The SVID source alone, not the agent's index: the syncer needs none of its HTTP clients.
 import { SvidSource } from "../../layers/agent/svid-source.ts";
 import type { X509Svid } from "../../layers/spiffe/index.ts";
-import type { ContentKey } from "../secrets/index.ts";
+import type { ContentKey } from "../../lib/secrets/index.ts";
 import type { SyncerConfig } from "./config.ts";
 import type { SyncRequest } from "./event.ts";
 import type { KeywhizClient } from "./keywhiz/client.ts";

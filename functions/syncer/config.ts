@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { ConfigError, type Env, EnvReader } from "../../layers/config/index.ts";
 import { DEFAULT_SVID_SECRET_NAME } from "../../layers/spiffe/index.ts";
+import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
 import { OptIn } from "./opt-in.ts";
 
 /** The syncer's configuration: every variable it reads, validated. */

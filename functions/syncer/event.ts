@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseInvocation } from "../events/index.ts";
+import { parseInvocation } from "../../lib/invocation/index.ts";
 
 /** `detail-type` of the manual re-sync event on EventBridge. */
 export const RESYNC_DETAIL_TYPE = "lambda-svid.resync";

@@ -9,7 +9,7 @@ import {
   type SecretsManagerClient,
   TagResourceCommand,
 } from "@aws-sdk/client-secrets-manager";
-import { ContentKey, ContentKeyError, tagMap } from "../secrets/index.ts";
+import { ContentKey, ContentKeyError, tagMap } from "../../lib/secrets/index.ts";
 import { SyncerError, SyncerReason } from "./errors.ts";
 import { toTagValue } from "./names.ts";
 

@@ -1,8 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { X509Svid } from "../../layers/spiffe/index.ts";
-import { mapConcurrent } from "../limits/index.ts";
-import type { ContentKey } from "../secrets/index.ts";
+import { mapConcurrent } from "../../lib/limits/index.ts";
+import type { ContentKey } from "../../lib/secrets/index.ts";
 import type { SyncerConfig } from "./config.ts";
 import { refuseDeletion } from "./deletion.ts";
 import type { SyncRequest } from "./event.ts";

@@ -7,8 +7,9 @@
  * name. `variables.cjs` beside this file hands the result to the Serverless
  * Framework's `${file(...)}` variable source.
  */
-import { ConfigError } from "../../layers/config/index.ts";
+
 import { parseTrustDomain, SpiffeIdError } from "../../layers/spiffe/index.ts";
+import { ConfigError } from "../../lib/config/index.ts";
 import {
   type CfnValue,
   cloudFormationPolicy,

@@ -5,7 +5,7 @@
  */
 import type * as https from "node:https";
 import type { Dispatcher } from "undici";
-import { EnvReader } from "../config/index.ts";
+import { EnvReader } from "../../lib/config/index.ts";
 import { DEFAULT_SVID_SECRET_NAME } from "../spiffe/index.ts";
 import { loadFreshness } from "./config.ts";
 import { mtlsDispatchers } from "./dispatcher.ts";

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { ConfigError, type Env, EnvReader } from "../config/index.ts";
+import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
 import { DEFAULT_SVID_SECRET_NAME } from "../spiffe/index.ts";
 import { DEFAULT_FRESHNESS, type FreshnessPolicy } from "./freshness.ts";
 import { parseRoutes, type Route } from "./routes.ts";

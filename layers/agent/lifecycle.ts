@@ -4,7 +4,7 @@
  * sidecar process.
  */
 
-import { ConfigError, type Env } from "../config/index.ts";
+import { ConfigError, type Env } from "../../lib/config/index.ts";
 import { type AgentConfig, loadAgentConfig } from "./config.ts";
 import { AgentError, AgentReason } from "./errors.ts";
 import { ExtensionsApi } from "./extensions-api.ts";

@@ -3,7 +3,7 @@
  * which TLS server name, and which SPIFFE identity must answer there.
  */
 
-import { ConfigError } from "../config/index.ts";
+import { ConfigError } from "../../lib/config/index.ts";
 import {
   type Authorizer,
   authorizeMemberOf,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PORT, loadAgentConfig } from "../../layers/agent/index.ts";
-import { ConfigError } from "../../layers/config/index.ts";
 import { parseSpiffeId } from "../../layers/spiffe/index.ts";
+import { ConfigError } from "../../lib/config/index.ts";
 import { thrown } from "../support/thrown.ts";
 
 const TOKEN = { AWS_SESSION_TOKEN: "session-token-value" };

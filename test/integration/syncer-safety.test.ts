@@ -11,7 +11,7 @@ import {
   ListSecretVersionIdsCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { afterEach, describe, expect, it } from "vitest";
-import { clientRequestToken } from "../../functions/secrets/index.ts";
+import { clientRequestToken } from "../../lib/secrets/index.ts";
 import { CLIENT_ID, syncerHarness } from "./syncer-harness.ts";
 
 type Harness = Awaited<ReturnType<typeof syncerHarness>>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadIssuerConfig } from "../../functions/issuer/config.ts";
-import { ConfigError, formatDuration, parseDuration } from "../../layers/config/index.ts";
+import { ConfigError, formatDuration, parseDuration } from "../../lib/config/index.ts";
 
 const base = {
   LAMBDA_SVID_TRUST_DOMAIN: "example.org",

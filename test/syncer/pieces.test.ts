@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ContentKey, ContentKeyError } from "../../functions/secrets/index.ts";
 import { loadSyncerConfig } from "../../functions/syncer/config.ts";
 import { refuseDeletion } from "../../functions/syncer/deletion.ts";
 import { parseSyncerEvent, SyncerEventError } from "../../functions/syncer/event.ts";
@@ -12,7 +11,8 @@ import {
 } from "../../functions/syncer/keywhiz/model.ts";
 import { findCollisions, secretsManagerName, toTagValue } from "../../functions/syncer/names.ts";
 import { OptIn } from "../../functions/syncer/opt-in.ts";
-import { ConfigError } from "../../layers/config/index.ts";
+import { ConfigError } from "../../lib/config/index.ts";
+import { ContentKey, ContentKeyError } from "../../lib/secrets/index.ts";
 import { thrown } from "../support/thrown.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";

@@ -11,7 +11,7 @@ import {
   type TrustDomain,
   X509Bundle,
 } from "../../../layers/spiffe/index.ts";
-import { type RateLimiter, untilAborted } from "../../limits/index.ts";
+import { type RateLimiter, untilAborted } from "../../../lib/limits/index.ts";
 import type { CertificateAuthority, SignedCertificate, SignRequest } from "./port.ts";
 
 /** End-entity template: KU digitalSignature+keyEncipherment (critical), EKU serverAuth+clientAuth, SAN passed through from the CSR. */

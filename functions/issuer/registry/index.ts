@@ -4,7 +4,7 @@
  * Organization's membership when the Organization is readable.
  */
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { RateLimiter } from "../../limits/index.ts";
+import { RateLimiter } from "../../../lib/limits/index.ts";
 import type { IssuerConfig } from "../config.ts";
 import { type RegistryProblem, type ResolvedIdentity, resolveEntries } from "./entries.ts";
 import { readRegistryFile } from "./file.ts";
@@ -12,7 +12,7 @@ import { entriesFromAccounts, listActiveAccounts, readOrganization } from "./org
 
 export type { RegistryEntry, RegistryProblem, ResolvedIdentity } from "./entries.ts";
 export { resolveEntries } from "./entries.ts";
-export { RegistryFileError, readRegistryFile } from "./file.ts";
+export { readRegistryFile } from "./file.ts";
 export { entriesFromAccounts, type MemberAccount, readOrganization } from "./organizations.ts";
 
 /**

@@ -7,7 +7,7 @@ import {
   type OrganizationsClient,
   type Tag,
 } from "@aws-sdk/client-organizations";
-import { DeadlineError, mapConcurrent, RateLimiter } from "../../limits/index.ts";
+import { DeadlineError, mapConcurrent, RateLimiter } from "../../../lib/limits/index.ts";
 import type { AccountTagKeys } from "../config.ts";
 import type { RegistryEntry, RegistryProblem } from "./entries.ts";
 

@@ -1,5 +1,6 @@
 /**
- * Small pieces both functions need when they write to Secrets Manager.
+ * Idempotency tokens, keyed digests and tags: what a writer may show about a
+ * secret (VersionIds, tags) without giving its content away.
  */
 import { createHash, createHmac, randomBytes } from "node:crypto";
 

@@ -2,6 +2,10 @@
  * Bounds on how hard and how long the functions push on AWS APIs: a
  * token-bucket rate limiter for per-second API quotas, a bounded-concurrency
  * map, and a deadline as an AbortSignal that every call and wait honours.
+ *
+ * Plumbing that knows no product part: imports nothing of the project.
+ *
+ * @module
  */
 
 /** Clock and sleep, injectable so rate limiting can be tested without waiting. */

@@ -2,6 +2,11 @@
  * The three ways both functions are invoked: the EventBridge schedule, a
  * manual EventBridge event with a given `detail-type`, or a direct invoke
  * naming an `action`. Each function supplies the schema of its manual request.
+ *
+ * Plumbing that knows no product part: imports zod only, nothing from
+ * functions/, layers/ or cli/.
+ *
+ * @module
  */
 import { z } from "zod";
 

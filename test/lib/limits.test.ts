@@ -6,7 +6,7 @@ import {
   RateLimiter,
   type Timer,
   untilAborted,
-} from "../../functions/limits/index.ts";
+} from "../../lib/limits/index.ts";
 
 /** A clock that only moves when the limiter sleeps, so rates are checked exactly and instantly. */
 function fakeTimer(): Timer & { slept: number[] } {

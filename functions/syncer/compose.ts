@@ -6,7 +6,7 @@ import type { X509Svid } from "../../layers/spiffe/index.ts";
 import type { ContentKey } from "../../lib/secrets/index.ts";
 import type { SyncerConfig } from "./config.ts";
 import type { SyncRequest } from "./event.ts";
-import type { KeywhizClient } from "./keywhiz/client.ts";
+import { KeywhizClient } from "./keywhiz/client.ts";
 import { contentKeySecretName, loadContentKey, type MirroredSecret } from "./mirror.ts";
 import { runSync, type SyncReport } from "./run.ts";
 
@@ -47,19 +47,18 @@ export function createSyncer(config: SyncerConfig, options: SyncerOptions = {}):
     );
     return key;
   };
+  const keywhiz =
+    options.keywhiz ??
+    ((s: X509Svid) =>
+      new KeywhizClient({ url: config.keywhizUrl, caPem: config.keywhizCaPem, svid: s }));
+  const settings = {
+    optIn: config.optIn,
+    prefix: config.prefix,
+    maxDeletePercent: config.maxDeletePercent,
+    kmsKeyId: config.kmsKeyId,
+    recoveryWindowDays: config.recoveryWindowDays,
+  };
   return {
-    run: (request, logger) =>
-      runSync(
-        {
-          config,
-          sm,
-          svid,
-          contentKey,
-          now,
-          logger,
-          ...(options.keywhiz ? { keywhiz: options.keywhiz } : {}),
-        },
-        request,
-      ),
+    run: (request, logger) => runSync({ settings, sm, svid, keywhiz, contentKey, logger }, request),
   };
 }

@@ -3,36 +3,28 @@ import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { X509Svid } from "../../layers/spiffe/index.ts";
 import { mapConcurrent } from "../../lib/limits/index.ts";
 import type { ContentKey } from "../../lib/secrets/index.ts";
-import type { SyncerConfig } from "./config.ts";
-import { refuseDeletion } from "./deletion.ts";
 import type { SyncRequest } from "./event.ts";
-import { KeywhizClient } from "./keywhiz/client.ts";
-import {
-  type FetchedSecrets,
-  KeywhizError,
-  KeywhizReason,
-  type KeywhizSecret,
-  type KeywhizSecretInfo,
-} from "./keywhiz/model.ts";
+import type { KeywhizClient } from "./keywhiz/client.ts";
+import { type FetchedSecrets, KeywhizError, KeywhizReason } from "./keywhiz/model.ts";
 import {
   contentKeySecretName,
   deleteMirrored,
   listMirrored,
-  MAX_SECRET_BYTES,
   type MirroredSecret,
   tagChecksum,
   writeMirrored,
 } from "./mirror.ts";
-import { findCollisions, secretsManagerName, toTagValue } from "./names.ts";
+import {
+  type Fetched,
+  type PlanSettings,
+  planSync,
+  planWrites,
+  type SecretOutcome,
+  type WriteAction,
+} from "./plan.ts";
 
 /** Secrets Manager writes in flight at once: a first sync of many secrets, well under the API's rate. */
 const WRITE_CONCURRENCY = 8;
-
-export interface SecretOutcome {
-  keywhizName: string;
-  secretName?: string;
-  reason?: string;
-}
 
 export interface SyncReport {
   /** Nothing failed and no deletion was held back. */
@@ -53,29 +45,35 @@ export interface SyncReport {
   keywhizBytes: number;
 }
 
+/** What a run needs of the syncer's configuration: the plan's settings and how to write and delete. */
+export interface SyncSettings extends PlanSettings {
+  kmsKeyId: string | undefined;
+  recoveryWindowDays: number;
+}
+
 export interface SyncDeps {
-  config: SyncerConfig;
+  settings: SyncSettings;
   sm: SecretsManagerClient;
   /** The account's verified SVID, or an error saying why there is none. */
   svid: () => Promise<X509Svid>;
-  keywhiz?: (svid: X509Svid) => KeywhizClient;
+  /** A Keywhiz client authenticated with the SVID; the run closes it. */
+  keywhiz: (svid: X509Svid) => KeywhizClient;
   /** The syncer's content key, given its secret as listed (`undefined` when there is none yet). */
   contentKey: (existing: MirroredSecret | undefined) => Promise<ContentKey>;
-  now: () => Date;
   logger: Logger;
 }
 
 /**
- * One sync run: list what Keywhiz offers this identity, keep the opted-in
- * secrets, and compare them with the mirrored secrets' tags. Where Keywhiz
- * sends a checksum, an equal tag means unchanged and nothing is fetched;
- * everything else is fetched in one batch and compared by its keyed digest,
- * so a server without checksums costs one fetch and no writes when nothing
- * changed. Changed secrets are written; a secret Keywhiz serves malformed
- * fails alone. Mirrored secrets no longer opted in or offered are deleted,
- * unless the source looks doubtful ({@link refuseDeletion}). A failed or
+ * One sync run: list what Keywhiz offers this identity and the mirrored
+ * secrets' tags, decide with {@link planSync}, fetch in one batch what the
+ * plan names, decide the writes with {@link planWrites}, then perform them and
+ * the plan's deletions. So a server with checksums costs one listing when
+ * nothing changed, a server without costs one fetch and no writes. A failed or
  * malformed listing or a missing SVID fails the run before anything is
- * written or deleted.
+ * written or deleted; a secret that fails to fetch or write fails alone.
+ *
+ * @example
+ * const report = await runSync(deps, { force: false });
  */
 export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<SyncReport> {
   const report: SyncReport = {
@@ -89,121 +87,42 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
     keywhizRequests: 0,
     keywhizBytes: 0,
   };
-  const { config, logger } = deps;
+  const { settings, logger } = deps;
   let keywhiz: KeywhizClient | undefined;
   try {
     const svid = await deps.svid();
     report.clientId = svid.id.toString();
-    keywhiz = (
-      deps.keywhiz ??
-      ((s) => new KeywhizClient({ url: config.keywhizUrl, caPem: config.keywhizCaPem, svid: s }))
-    )(svid);
+    keywhiz = deps.keywhiz(svid);
 
-    const offered = await keywhiz.listSecrets();
-    const optedIn = offered.filter((s) => config.optIn.matches(s.name));
-    report.notOffered = config.optIn.unmatched(offered.map((s) => s.name));
-    for (const entry of report.notOffered)
+    const listing = await keywhiz.listSecrets();
+    const mirrored = await listMirrored(deps.sm, settings.prefix);
+    const plan = planSync({ listing, mirrored }, settings, request);
+    report.notOffered = plan.notOffered;
+    for (const entry of plan.notOffered)
       logger.warn("opted in but not offered by Keywhiz", { optIn: entry });
+    record(report, plan, logger);
 
-    const keyName = contentKeySecretName(config.prefix);
-    const targets = mapNames(optedIn, config.prefix, keyName, report, logger);
-    const mirrored = await listMirrored(deps.sm, config.prefix);
-    const keySecret = mirrored.get(keyName);
-    mirrored.delete(keyName);
-    const selected =
-      request.secrets === undefined
-        ? targets
-        : targets.filter((t) => request.secrets?.includes(t.info.name));
-
-    const toFetch: Target[] = [];
-    for (const target of selected) {
-      const existing = mirrored.get(target.secretName);
-      const outcome = { keywhizName: target.info.name, secretName: target.secretName };
-      if (existing !== undefined && !existing.owned) {
-        report.skipped.push({
-          ...outcome,
-          reason: "a secret with this name exists without the syncer's owner tag",
-        });
-      } else if (target.info.secretLength > MAX_SECRET_BYTES) {
-        // Only servers that list real lengths allow this before fetching; real ones list 0.
-        report.skipped.push({
-          ...outcome,
-          reason: `content is ${target.info.secretLength} bytes; Secrets Manager allows ${MAX_SECRET_BYTES}`,
-        });
-      } else if (
-        !request.force &&
-        current(existing) &&
-        target.info.checksum !== undefined &&
-        existing.checksum === toTagValue(target.info.checksum)
-      ) {
-        report.unchanged.push(outcome);
-      } else {
-        toFetch.push(target);
-      }
-    }
-    for (const s of report.skipped) logger.warn("skipped", { ...s });
-
-    if (toFetch.length > 0) {
-      const contents = await fetchAll(keywhiz, toFetch, report, logger);
-      const key = await deps.contentKey(keySecret);
-      await mapConcurrent(toFetch, WRITE_CONCURRENCY, async (target) => {
-        const secret = contents.get(target.info.name);
-        if (secret === undefined) return;
-        const outcome = { keywhizName: target.info.name, secretName: target.secretName };
-        if (secret.content.length > MAX_SECRET_BYTES) {
-          report.skipped.push({
-            ...outcome,
-            reason: `content is ${secret.content.length} bytes; Secrets Manager allows ${MAX_SECRET_BYTES}`,
-          });
-          return;
-        }
-        const existing = mirrored.get(target.secretName);
-        const contentHmac = key.digest(target.secretName, secret.content);
-        try {
-          if (!request.force && current(existing) && existing.contentHmac === contentHmac) {
-            // Same content: at most Keywhiz's checksum is new (a server that started sending one).
-            if (secret.checksum !== undefined && existing.checksum !== toTagValue(secret.checksum))
-              await tagChecksum(deps.sm, target.secretName, secret.checksum);
-            report.unchanged.push(outcome);
-            return;
-          }
-          await writeMirrored(deps.sm, key, existing, {
-            name: target.secretName,
-            keywhizName: target.info.name,
-            checksum: secret.checksum,
-            contentHmac,
-            content: secret.content,
-            kmsKeyId: config.kmsKeyId,
-          });
-          report.written.push(outcome);
-          logger.info("written", { ...outcome, bytes: secret.content.length });
-        } catch (err) {
-          report.failed.push({ ...outcome, reason: describe(err) });
-          logger.error("write failed", { ...outcome, reason: describe(err) });
-        }
-      });
+    if (plan.fetch.length > 0) {
+      const fetched = await fetchAll(
+        keywhiz,
+        plan.fetch.map((t) => t.keywhizName),
+      );
+      const key = await deps.contentKey(mirrored.get(contentKeySecretName(settings.prefix)));
+      const writes = planWrites(
+        plan.fetch,
+        fetched,
+        (name, content) => key.digest(name, content),
+        request.force,
+      );
+      record(report, writes, logger);
+      await perform(deps, key, writes.actions, report);
     }
 
-    if (request.secrets === undefined) {
-      const keep = new Set(targets.map((t) => t.secretName));
-      const live = [...mirrored.values()].filter((m) => m.owned && !m.scheduledForDeletion);
-      const doomed = live
-        .filter((m) => !keep.has(m.name) && !collided(report, m.name))
-        .map((m) => m.name)
-        .sort();
-      const refusal = refuseDeletion({
-        deleting: doomed.length,
-        mirrored: live.length,
-        listed: offered.length,
-        maxDeletePercent: config.maxDeletePercent,
-        force: request.force,
-      });
-      if (refusal !== undefined) {
-        report.deletionRefused = { reason: refusal, secretNames: doomed };
-        logger.error("deletion refused", { reason: refusal, secretNames: doomed });
-      } else {
-        await deleteAll(deps, doomed, report);
-      }
+    if (plan.deletionRefused !== undefined) {
+      report.deletionRefused = plan.deletionRefused;
+      logger.error("deletion refused", { ...plan.deletionRefused });
+    } else {
+      await deleteAll(deps, plan.delete, report);
     }
     report.ok = report.failed.length === 0 && report.deletionRefused === undefined;
   } catch (err) {
@@ -221,20 +140,66 @@ export async function runSync(deps: SyncDeps, request: SyncRequest): Promise<Syn
   return report;
 }
 
-/** A mirror whose tags describe its current value: owned, and not scheduled for deletion. */
-function current(existing: MirroredSecret | undefined): existing is MirroredSecret {
-  return existing?.owned === true && !existing.scheduledForDeletion;
+/** Adds a plan's decided outcomes to the report, and logs the ones an operator must see. */
+function record(
+  report: SyncReport,
+  decided: { skipped: SecretOutcome[]; unchanged: SecretOutcome[]; failed?: SecretOutcome[] },
+  logger: Logger,
+): void {
+  report.skipped.push(...decided.skipped);
+  report.unchanged.push(...decided.unchanged);
+  report.failed.push(...(decided.failed ?? []));
+  for (const s of decided.skipped) logger.warn("skipped", { ...s });
+  for (const f of decided.failed ?? []) logger.error("secret failed", { ...f });
 }
 
-async function deleteAll(deps: SyncDeps, names: string[], report: SyncReport): Promise<void> {
-  const { config, logger } = deps;
+/** Performs the writes and retags, a bounded number at once; each one fails alone. */
+async function perform(
+  deps: SyncDeps,
+  key: ContentKey,
+  actions: readonly WriteAction[],
+  report: SyncReport,
+): Promise<void> {
+  const { settings, logger } = deps;
+  const done = await mapConcurrent(actions, WRITE_CONCURRENCY, async (action) => {
+    const outcome = { keywhizName: action.keywhizName, secretName: action.secretName };
+    try {
+      if (action.kind === "retag") {
+        await tagChecksum(deps.sm, action.secretName, action.checksum);
+        return { outcome, into: report.unchanged };
+      }
+      await writeMirrored(deps.sm, key, action.existing, {
+        name: action.secretName,
+        keywhizName: action.keywhizName,
+        checksum: action.checksum,
+        contentHmac: action.contentHmac,
+        content: action.content,
+        kmsKeyId: settings.kmsKeyId,
+      });
+      logger.info("written", { ...outcome, bytes: action.content.length });
+      return { outcome, into: report.written };
+    } catch (err) {
+      const failed = { ...outcome, reason: describe(err) };
+      logger.error("write failed", failed);
+      return { outcome: failed, into: report.failed };
+    }
+  });
+  for (const result of done) result?.into.push(result.outcome);
+}
+
+async function deleteAll(
+  deps: SyncDeps,
+  names: readonly string[],
+  report: SyncReport,
+): Promise<void> {
+  const { settings, logger } = deps;
   for (const name of names) {
     try {
-      await deleteMirrored(deps.sm, name, config.recoveryWindowDays);
+      await deleteMirrored(deps.sm, name, settings.recoveryWindowDays);
       report.deleted.push({ keywhizName: "", secretName: name });
       logger.info("deleted: no longer opted in or offered", {
         secretName: name,
-        recoveryWindowDays: config.recoveryWindowDays,
+        recoveryWindowDays: settings.recoveryWindowDays,
       });
     } catch (err) {
       report.failed.push({ keywhizName: "", secretName: name, reason: describe(err) });
@@ -242,85 +207,19 @@ async function deleteAll(deps: SyncDeps, names: string[], report: SyncReport): P
   }
 }
 
-interface Target {
-  info: KeywhizSecretInfo;
-  secretName: string;
-}
-
-function mapNames(
-  optedIn: KeywhizSecretInfo[],
-  prefix: string,
-  reserved: string,
-  report: SyncReport,
-  logger: Logger,
-): Target[] {
-  const mapped = new Map<string, string>();
-  for (const info of optedIn) {
-    const name = secretsManagerName(prefix, info.name);
-    if (name === undefined) {
-      report.skipped.push({
-        keywhizName: info.name,
-        reason: "mapped Secrets Manager name is longer than 512 characters",
-      });
-    } else if (name === reserved) {
-      report.skipped.push({
-        keywhizName: info.name,
-        secretName: name,
-        reason: "the mapped name is reserved for the syncer's content key",
-      });
-    } else {
-      mapped.set(info.name, name);
-    }
-  }
-  const collisions = findCollisions(mapped);
-  for (const group of collisions) {
-    for (const name of group) {
-      report.skipped.push({
-        keywhizName: name,
-        secretName: mapped.get(name),
-        reason: `maps to the same Secrets Manager name as ${group
-          .filter((n) => n !== name)
-          .map((n) => JSON.stringify(n))
-          .join(", ")}`,
-      });
-      logger.warn("name collision", { keywhizName: name, secretName: mapped.get(name) });
-      mapped.delete(name);
-    }
-  }
-  return optedIn
-    .filter((info) => mapped.has(info.name))
-    .map((info) => ({ info, secretName: mapped.get(info.name) as string }));
-}
-
-/** Collided names stay out of both writes and deletions until the collision is resolved. */
-function collided(report: SyncReport, secretName: string): boolean {
-  return report.skipped.some((s) => s.secretName === secretName);
-}
-
 /**
- * Fetches the changed secrets in one batch. If the batch is refused because one
+ * Fetches the named secrets in one batch. If the batch is refused because one
  * secret vanished or became unreadable since the listing, falls back to one
- * request per secret so the others still sync. A secret that Keywhiz serves
- * malformed, or that cannot be read, is reported failed by name; the others
- * are returned.
+ * request per secret so the others still sync. What Keywhiz serves malformed,
+ * or refuses, comes back as a problem of that secret alone.
  */
-async function fetchAll(
-  keywhiz: KeywhizClient,
-  targets: Target[],
-  report: SyncReport,
-  logger: Logger,
-): Promise<Map<string, KeywhizSecret>> {
-  const byName = new Map(targets.map((t) => [t.info.name, t]));
-  const fail = (target: Target, reason: string) => {
-    const outcome = { keywhizName: target.info.name, secretName: target.secretName, reason };
-    report.failed.push(outcome);
-    logger.error("secret failed", { ...outcome });
-  };
+async function fetchAll(keywhiz: KeywhizClient, names: readonly string[]): Promise<Fetched> {
   const answers: FetchedSecrets[] = [];
+  const problems: Array<{ name: string; reason: string }> = [];
   try {
-    const batch = await keywhiz.batchSecrets([...byName.keys()]);
+    const batch = await keywhiz.batchSecrets([...names]);
     const answered = new Set([...batch.secrets, ...batch.problems].map((s) => s.name));
-    for (const name of byName.keys()) {
+    for (const name of names) {
       if (!answered.has(name)) {
         throw new KeywhizError(
           KeywhizReason.MALFORMED,
@@ -331,24 +230,19 @@ async function fetchAll(
     answers.push(batch);
   } catch (err) {
     if (!refused(err)) throw err;
-    for (const target of targets) {
+    for (const name of names) {
       try {
-        answers.push(await keywhiz.getSecret(target.info.name));
+        answers.push(await keywhiz.getSecret(name));
       } catch (err) {
         if (!refused(err)) throw err;
-        fail(target, err.message);
+        problems.push({ name, reason: err.message });
       }
     }
   }
-  const out = new Map<string, KeywhizSecret>();
-  for (const answer of answers) {
-    for (const secret of answer.secrets) if (byName.has(secret.name)) out.set(secret.name, secret);
-    for (const problem of answer.problems) {
-      const target = byName.get(problem.name);
-      if (target !== undefined) fail(target, problem.error.message);
-    }
-  }
-  return out;
+  for (const answer of answers)
+    for (const problem of answer.problems)
+      problems.push({ name: problem.name, reason: problem.error.message });
+  return { secrets: answers.flatMap((a) => a.secrets), problems };
 }
 
 /** Keywhiz refused to serve a requested secret: it vanished or became unreadable since the listing. */

@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 const EMULATOR_TESTS = [
   "test/emulator/**/*.test.ts",
   "test/tools/emulator/**/*.test.ts",
+  "test/**/*.emulator.test.ts",
   "test/integration/**/*.test.ts",
   "test/e2e/**/*.test.ts",
 ];

@@ -1,17 +1,12 @@
 import {
-  CreateSecretCommand,
   DescribeSecretCommand,
-  PutSecretValueCommand,
-  ResourceExistsException,
   ResourceNotFoundException,
-  RestoreSecretCommand,
   SecretsManagerClient,
-  TagResourceCommand,
 } from "@aws-sdk/client-secrets-manager";
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { SVID_SECRET_OWNER, SvidSecretTag } from "../../layers/spiffe/index.ts";
-import { tagMap } from "../../lib/secrets/index.ts";
+import { tagMap, writeOwnedSecret } from "../../lib/secrets/index.ts";
 import type { SecretFormat } from "./config.ts";
 import type { ResolvedIdentity } from "./registry/entries.ts";
 
@@ -180,54 +175,35 @@ export async function writeSvidSecret(
   write: SvidWrite,
   signal?: AbortSignal,
 ): Promise<void> {
-  const tags = [
-    { Key: SvidSecretTag.OWNER, Value: SVID_SECRET_OWNER },
-    { Key: SvidSecretTag.SPIFFE_ID, Value: write.spiffeId },
-    { Key: SvidSecretTag.NOT_AFTER, Value: write.notAfter.toISOString() },
-  ];
-  const value =
-    write.format === "binary"
-      ? { SecretBinary: Buffer.from(write.document, "utf8") }
-      : { SecretString: write.document };
-  const options = { abortSignal: signal };
-  let current = state;
-  for (let attempt = 1; current.kind === "missing"; attempt++) {
-    try {
-      await sm.send(
-        new CreateSecretCommand({
-          Name: write.name,
-          ...value,
-          Tags: tags,
-          KmsKeyId: write.kmsKeyId,
-          ClientRequestToken: write.clientRequestToken,
-          Description: "SPIFFE X509-SVID of this account's Lambda identity, written by lambda-svid",
-        }),
-        options,
-      );
-      return;
-    } catch (err) {
-      if (!(err instanceof ResourceExistsException)) throw err;
-      if (attempt === CREATE_ATTEMPTS) {
-        throw new SvidWriteError(
-          SvidWriteReason.CREATE_CONFLICT,
-          `${JSON.stringify(write.name)} in account ${accountId}, ${attempt} attempts`,
-        );
-      }
+  await writeOwnedSecret(
+    sm,
+    state,
+    {
+      name: write.name,
+      value:
+        write.format === "binary"
+          ? { SecretBinary: Buffer.from(write.document, "utf8") }
+          : { SecretString: write.document },
+      owner: SVID_SECRET_OWNER,
+      tags: [
+        { Key: SvidSecretTag.SPIFFE_ID, Value: write.spiffeId },
+        { Key: SvidSecretTag.NOT_AFTER, Value: write.notAfter.toISOString() },
+      ],
+      clientRequestToken: write.clientRequestToken,
+      kmsKeyId: write.kmsKeyId,
+      description: "SPIFFE X509-SVID of this account's Lambda identity, written by lambda-svid",
+    },
+    {
+      signal,
       // Created since we looked: decide again from its tags.
-      current = await readSecretState(sm, write.name, signal);
-    }
-  }
-  if (current.kind === "foreign") throw new ForeignSecretError(accountId, write.name);
-  if (current.scheduledForDeletion) {
-    await sm.send(new RestoreSecretCommand({ SecretId: write.name }), options);
-  }
-  await sm.send(
-    new PutSecretValueCommand({
-      SecretId: write.name,
-      ...value,
-      ClientRequestToken: write.clientRequestToken,
-    }),
-    options,
+      recheck: () => readSecretState(sm, write.name, signal),
+      attempts: CREATE_ATTEMPTS,
+      foreign: () => new ForeignSecretError(accountId, write.name),
+      conflict: (attempts) =>
+        new SvidWriteError(
+          SvidWriteReason.CREATE_CONFLICT,
+          `${JSON.stringify(write.name)} in account ${accountId}, ${attempts} attempts`,
+        ),
+    },
   );
-  await sm.send(new TagResourceCommand({ SecretId: write.name, Tags: tags.slice(1) }), options);
 }

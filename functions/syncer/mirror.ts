@@ -3,19 +3,24 @@ import {
   DeleteSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
-  PutSecretValueCommand,
   ResourceExistsException,
   RestoreSecretCommand,
   type SecretsManagerClient,
   TagResourceCommand,
 } from "@aws-sdk/client-secrets-manager";
-import { ContentKey, ContentKeyError, tagMap } from "../../lib/secrets/index.ts";
+import {
+  ContentKey,
+  ContentKeyError,
+  OWNER_TAG,
+  tagMap,
+  writeOwnedSecret,
+} from "../../lib/secrets/index.ts";
 import { SyncerError, SyncerReason } from "./errors.ts";
 import { toTagValue } from "./names.ts";
 
 /** Tags on mirrored secrets: what is not secret about them. */
 export const SyncTag = {
-  OWNER: "lambda-svid:owner",
+  OWNER: OWNER_TAG,
   KEYWHIZ_NAME: "lambda-svid:keywhiz-name",
   /** Keywhiz's checksum (an HMAC under the server's key), from servers that send one. */
   KEYWHIZ_CHECKSUM: "lambda-svid:keywhiz-checksum",
@@ -189,30 +194,24 @@ export async function writeMirrored(
       ? []
       : [{ Key: SyncTag.KEYWHIZ_CHECKSUM, Value: toTagValue(write.checksum) }]),
   ];
-  if (existing === undefined) {
-    await sm.send(
-      new CreateSecretCommand({
-        Name: write.name,
-        SecretBinary: write.content,
-        ClientRequestToken: token,
-        KmsKeyId: write.kmsKeyId,
-        Description: "Mirrored from Keywhiz by lambda-svid",
-        Tags: [{ Key: SyncTag.OWNER, Value: SYNC_OWNER }, ...tags],
-      }),
-    );
-    return;
-  }
-  if (!existing.owned) throw new SyncerError(SyncerReason.NOT_OWNED, JSON.stringify(write.name));
-  if (existing.scheduledForDeletion)
-    await sm.send(new RestoreSecretCommand({ SecretId: write.name }));
-  await sm.send(
-    new PutSecretValueCommand({
-      SecretId: write.name,
-      SecretBinary: write.content,
-      ClientRequestToken: token,
-    }),
+  await writeOwnedSecret(
+    sm,
+    existing === undefined
+      ? { kind: "missing" }
+      : existing.owned
+        ? { kind: "owned", scheduledForDeletion: existing.scheduledForDeletion }
+        : { kind: "foreign" },
+    {
+      name: write.name,
+      value: { SecretBinary: write.content },
+      owner: SYNC_OWNER,
+      tags,
+      clientRequestToken: token,
+      kmsKeyId: write.kmsKeyId,
+      description: "Mirrored from Keywhiz by lambda-svid",
+    },
+    { foreign: () => new SyncerError(SyncerReason.NOT_OWNED, JSON.stringify(write.name)) },
   );
-  await sm.send(new TagResourceCommand({ SecretId: write.name, Tags: tags }));
 }
 
 /** Records Keywhiz's new checksum on a mirrored secret whose content is already current. */

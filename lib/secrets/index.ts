@@ -1,6 +1,7 @@
 /**
  * Secrets Manager plumbing that the parts share: deterministic and keyed
- * ClientRequestTokens, a keyed digest for tags, and tag lists as maps.
+ * ClientRequestTokens, a keyed digest for tags, tag lists as maps, and the one
+ * writer of a secret a part owns (create, or restore, put and tag).
  *
  * Knows no product part: imports Node and the AWS SDK only, nothing from
  * functions/, layers/ or cli/. Which tags a part writes and
@@ -13,6 +14,16 @@
  *
  * @module
  */
+
+export {
+  OWNER_TAG,
+  type OwnedSecretOptions,
+  type OwnedSecretState,
+  type OwnedSecretWrite,
+  type SecretTag,
+  type SecretValue,
+  writeOwnedSecret,
+} from "./owned.ts";
 export {
   ContentKey,
   ContentKeyError,

@@ -1,33 +1,13 @@
 import {
   type ParsedCertificate,
   parseCertificateChain,
-  SpiffeError,
   type SpiffeId,
   verifyX509Svid,
   type X509Bundle,
   X509Svid,
 } from "../../layers/spiffe/index.ts";
+import { IssueCheckError, IssueCheckReason } from "./errors.ts";
 import type { MintedRequest } from "./mint.ts";
-
-/** Reasons an issued certificate is refused before anything is pushed. */
-export const IssueCheckReason = {
-  WRONG_ID: "issuer: certificate does not carry exactly the requested SPIFFE ID",
-  WRONG_KEY: "issuer: certificate public key is not the minted key",
-  WRONG_VALIDITY: "issuer: certificate validity is not the requested one",
-  NOT_VERIFIABLE: "issuer: certificate does not verify as an X509-SVID against the CA bundle",
-} as const;
-export type IssueCheckReason = (typeof IssueCheckReason)[keyof typeof IssueCheckReason];
-
-export class IssueCheckError extends Error {
-  readonly reason: IssueCheckReason;
-
-  constructor(reason: IssueCheckReason, detail: string, options?: { cause?: unknown }) {
-    const causeText = options?.cause instanceof SpiffeError ? `: ${options.cause.message}` : "";
-    super(`${reason}: ${detail}${causeText}`, options);
-    this.name = "IssueCheckError";
-    this.reason = reason;
-  }
-}
 
 export interface Expected {
   spiffeId: SpiffeId;

@@ -1,10 +1,7 @@
-import {
-  DEFAULT_SVID_SECRET_NAME,
-  parseTrustDomain,
-  SpiffeIdError,
-  type TrustDomain,
-} from "../../layers/spiffe/index.ts";
+import { parseTrustDomain, SpiffeIdError, type TrustDomain } from "../../layers/spiffe/index.ts";
+import { readSvidSecretName } from "../../layers/svid-secret/index.ts";
 import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
+import { IdTemplateError } from "./errors.ts";
 import { IdTemplate } from "./identity.ts";
 
 const HOUR = 3_600_000;
@@ -59,7 +56,6 @@ const ACM_PCA_ARN =
   /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
-const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
 
 /**
  * Reads and validates the issuer's configuration once, at start. The handler
@@ -106,9 +102,10 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
   try {
     idTemplate = IdTemplate.parse(templateText, trustDomain);
   } catch (err) {
+    if (!(err instanceof IdTemplateError || err instanceof SpiffeIdError)) throw err;
     throw new ConfigError(
       "LAMBDA_SVID_ID_TEMPLATE",
-      `a template such as ${IdTemplate.DEFAULT} (${(err as Error).message})`,
+      `a template such as ${IdTemplate.DEFAULT} (${err.message})`,
       templateText,
     );
   }
@@ -123,9 +120,7 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
   // The ExternalId is a shared secret of sorts; never echo it.
   if (!EXTERNAL_ID.test(externalId))
     throw new ConfigError("LAMBDA_SVID_EXTERNAL_ID", "2 to 1224 characters of [\\w+=,.@:/-]");
-  const secretName = r.string("LAMBDA_SVID_SECRET_NAME", DEFAULT_SVID_SECRET_NAME);
-  if (!SECRET_NAME.test(secretName))
-    throw new ConfigError("LAMBDA_SVID_SECRET_NAME", "a Secrets Manager secret name", secretName);
+  const secretName = readSvidSecretName(r);
 
   return {
     trustDomain,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseInvocation } from "../../lib/invocation/index.ts";
+import { IssuerEventError } from "./errors.ts";
 import type { IssuerRequest } from "./run.ts";
 
 /** `detail-type` of the manual re-issue event on EventBridge. */
@@ -18,14 +19,6 @@ const REISSUE = {
     environments: z.array(z.string().min(1)).min(1).optional(),
   },
 };
-
-/** The event is none of the accepted shapes; the message says what was expected and what was wrong. */
-export class IssuerEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "IssuerEventError";
-  }
-}
 
 /**
  * Turns an invocation event into a run request. Accepted: the EventBridge

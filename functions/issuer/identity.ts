@@ -1,4 +1,5 @@
 import { parseSpiffeId, type SpiffeId, type TrustDomain } from "../../layers/spiffe/index.ts";
+import { IdTemplateError, IdTemplateReason } from "./errors.ts";
 
 /** One Lambda identity: a service in an environment, living in one AWS account. */
 export interface Identity {
@@ -34,12 +35,16 @@ export class IdTemplate {
     private readonly trustDomain: TrustDomain,
   ) {}
 
-  /** @throws Error naming the problem when the template cannot produce valid, distinct IDs. */
+  /** @throws {IdTemplateError} naming the problem when the template cannot produce valid, distinct IDs. */
   static parse(text: string, trustDomain: TrustDomain): IdTemplate {
     const names = [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
     const unknown = names.filter((n) => !KNOWN.has(n));
-    if (unknown.length > 0) throw new Error(`unknown placeholder {${unknown[0]}}`);
-    if (!names.includes("service")) throw new Error("the template must contain {service}");
+    if (unknown.length > 0) {
+      throw new IdTemplateError(IdTemplateReason.UNKNOWN_PLACEHOLDER, `{${unknown[0]}}`);
+    }
+    if (!names.includes("service")) {
+      throw new IdTemplateError(IdTemplateReason.NO_SERVICE, JSON.stringify(text));
+    }
     // The trust domain sits between placeholders as the literal it becomes.
     checkSeparated(text.replaceAll("{trustDomain}", trustDomain.name));
     const template = new IdTemplate(text, trustDomain);
@@ -49,7 +54,10 @@ export class IdTemplate {
       accountId: "111122223333",
     });
     if (!sample.memberOf(trustDomain)) {
-      throw new Error(`IDs must be in the trust domain ${trustDomain.name}`);
+      throw new IdTemplateError(
+        IdTemplateReason.OUTSIDE_TRUST_DOMAIN,
+        `${JSON.stringify(text)} in ${trustDomain.name}`,
+      );
     }
     return template;
   }
@@ -57,7 +65,7 @@ export class IdTemplate {
   /**
    * The SPIFFE ID of `identity`.
    *
-   * @throws Error naming the field whose value cannot form a SPIFFE ID path segment,
+   * @throws {IdTemplateError} naming the field whose value cannot form a SPIFFE ID path segment,
    *   or a SpiffeIdError when the result is not a valid SPIFFE ID.
    */
   render(identity: Identity): SpiffeId {
@@ -70,8 +78,9 @@ export class IdTemplate {
     for (const field of ["service", "environment"] as const) {
       const value = identity[field];
       if (!SEGMENT.test(value) || value === "." || value === "..") {
-        throw new Error(
-          `${field} ${JSON.stringify(value)} cannot form a SPIFFE ID path segment (letters, digits, ".", "-", "_")`,
+        throw new IdTemplateError(
+          IdTemplateReason.BAD_SEGMENT,
+          `${field} ${JSON.stringify(value)}`,
         );
       }
     }
@@ -92,9 +101,7 @@ function checkSeparated(text: string): void {
     const name = match[1] as string;
     if (!VARYING.has(name)) continue;
     if (previous !== undefined && !SEPARATOR.test(text.slice(previous.end, match.index))) {
-      throw new Error(
-        `placeholders {${previous.name}} and {${name}} must be separated by "/", which their values cannot contain`,
-      );
+      throw new IdTemplateError(IdTemplateReason.NOT_SEPARATED, `{${previous.name}} and {${name}}`);
     }
     previous = { name, end: (match.index as number) + match[0].length };
   }

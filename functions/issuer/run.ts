@@ -9,12 +9,7 @@ import type { IssuerConfig } from "./config.ts";
 import { identityLabel } from "./identity.ts";
 import { mintRequest } from "./mint.ts";
 import type { RegistryProblem, ResolvedIdentity } from "./registry/entries.ts";
-import {
-  ForeignSecretError,
-  readSecretState,
-  type SecretState,
-  writeSvidSecret,
-} from "./tenant.ts";
+import { foreignSecret, readSecretState, type SecretState, writeSvidSecret } from "./tenant.ts";
 
 /** How far notBefore is set in the past, so relying parties with a slow clock accept a new SVID. */
 export const BACKDATE_MS = 60_000;
@@ -216,7 +211,7 @@ async function processIdentity(
     }
     if (state.kind === "foreign") {
       stage = "push";
-      throw new ForeignSecretError(identity.accountId, config.secretName);
+      throw foreignSecret(identity.accountId, config.secretName);
     }
 
     const previous = state.kind === "owned" ? state.notAfter?.toISOString() : undefined;

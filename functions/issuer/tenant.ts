@@ -5,9 +5,15 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { SVID_SECRET_OWNER, SvidSecretTag } from "../../layers/spiffe/index.ts";
+import { SVID_SECRET_OWNER, SvidSecretTag } from "../../layers/svid-secret/index.ts";
 import { tagMap, writeOwnedSecret } from "../../lib/secrets/index.ts";
 import type { SecretFormat } from "./config.ts";
+import {
+  SvidWriteError,
+  SvidWriteReason,
+  TenantAccessError,
+  TenantAccessReason,
+} from "./errors.ts";
 import type { ResolvedIdentity } from "./registry/entries.ts";
 
 /** Builds a Secrets Manager client for a tenant account from assumed-role credentials. */
@@ -48,7 +54,10 @@ export class TenantAccess {
     );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) {
-      throw new Error(`sts: AssumeRole into ${identity.accountId} returned no credentials`);
+      throw new TenantAccessError(
+        TenantAccessReason.NO_CREDENTIALS,
+        `role ${roleName} in account ${identity.accountId}`,
+      );
     }
     const credentials: AwsCredentialIdentity = {
       accessKeyId: c.AccessKeyId,
@@ -118,32 +127,6 @@ export interface SvidWrite {
   kmsKeyId: string | undefined;
 }
 
-/** Refused: the secret exists but was not created by the issuer. */
-export class ForeignSecretError extends Error {
-  constructor(accountId: string, name: string) {
-    super(
-      `issuer: secret ${JSON.stringify(name)} in account ${accountId} lacks the owner tag ${SvidSecretTag.OWNER}=${SVID_SECRET_OWNER}; not overwriting it`,
-    );
-    this.name = "ForeignSecretError";
-  }
-}
-
-/** Reasons the SVID secret could not be written. */
-export const SvidWriteReason = {
-  CREATE_CONFLICT: "issuer: CreateSecret keeps finding a secret that DescribeSecret does not",
-} as const;
-export type SvidWriteReason = (typeof SvidWriteReason)[keyof typeof SvidWriteReason];
-
-export class SvidWriteError extends Error {
-  readonly reason: SvidWriteReason;
-
-  constructor(reason: SvidWriteReason, detail: string) {
-    super(`${reason}: ${detail}`);
-    this.name = "SvidWriteError";
-    this.reason = reason;
-  }
-}
-
 /**
  * CreateSecret answered "exists" while DescribeSecret answered "not found"
  * this many times: the two disagree (replication lag, a policy that hides the
@@ -160,8 +143,8 @@ export const CREATE_ATTEMPTS = 3;
  * and a new version holds only that field, so switching formats needs nothing else.
  *
  * @param signal the run's deadline; every call is abandoned when it aborts.
- * @throws {ForeignSecretError} when the secret exists without the owner tag.
- * @throws {SvidWriteError} when a secret created meanwhile stays invisible.
+ * @throws {SvidWriteError} `FOREIGN_SECRET` when the secret exists without the owner tag,
+ *   `CREATE_CONFLICT` when a secret created meanwhile stays invisible.
  * @example
  * await writeSvidSecret(sm, "111122223333", await readSecretState(sm, name), {
  *   name, document: encodeSvidSecret(svid, bundle), format: "string", spiffeId,
@@ -198,12 +181,25 @@ export async function writeSvidSecret(
       // Created since we looked: decide again from its tags.
       recheck: () => readSecretState(sm, write.name, signal),
       attempts: CREATE_ATTEMPTS,
-      foreign: () => new ForeignSecretError(accountId, write.name),
+      foreign: () => foreignSecret(accountId, write.name),
       conflict: (attempts) =>
         new SvidWriteError(
           SvidWriteReason.CREATE_CONFLICT,
           `${JSON.stringify(write.name)} in account ${accountId}, ${attempts} attempts`,
         ),
     },
+  );
+}
+
+/**
+ * The refusal to overwrite a secret the issuer did not create, naming the tag it lacks.
+ *
+ * @example
+ * if (state.kind === "foreign") throw foreignSecret("111122223333", "lambda-svid/svid");
+ */
+export function foreignSecret(accountId: string, name: string): SvidWriteError {
+  return new SvidWriteError(
+    SvidWriteReason.FOREIGN_SECRET,
+    `${JSON.stringify(name)} in account ${accountId} lacks ${SvidSecretTag.OWNER}=${SVID_SECRET_OWNER}`,
   );
 }

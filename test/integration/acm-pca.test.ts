@@ -1,7 +1,7 @@
 import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
 import { ResourceNotFoundException } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
-import { IssueCheckReason } from "../../functions/issuer/check.ts";
+import { IssueCheckReason } from "../../functions/issuer/errors.ts";
 import { countCalls, injectFaults } from "../emulator/faults.ts";
 import { createPrivateCa } from "../emulator/pca.ts";
 import { issuerHarness } from "./issuer-harness.ts";

@@ -11,7 +11,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
 import { LocalCertificateAuthority } from "../../functions/issuer/ca/local.ts";
 import type { SignRequest } from "../../functions/issuer/ca/port.ts";
-import { IssueCheckReason } from "../../functions/issuer/check.ts";
+import { IssueCheckReason } from "../../functions/issuer/errors.ts";
 import {
   parseSpiffeId,
   parseSvidSecret,
@@ -84,8 +84,8 @@ describe("issuer against the emulator", () => {
     const { report } = await h.run();
     const result = report.identities.find((r) => r.accountId === victim);
     expect(result?.outcome).toBe("failed");
-    expect(result?.reason).toContain(
-      "lacks the owner tag lambda-svid:owner=lambda-svid-issuer; not overwriting it",
+    expect(result?.reason).toBe(
+      `SvidWriteError: issuer: secret exists without the issuer's owner tag; not overwriting it: "${h.config.secretName}" in account ${victim} lacks lambda-svid:owner=lambda-svid-issuer`,
     );
     expect((await h.readSecret(victim)).SecretString).toBe("not ours");
     expect(report.counts.issued).toBe(1);
@@ -368,7 +368,7 @@ describe("issuer against the emulator", () => {
     expect(report.counts.issued).toBe(1);
     expect(report.invalid.map((p) => p.reason).sort()).toEqual([
       "enabled but missing tag lambda-svid:environment",
-      'service "bad name" cannot form a SPIFFE ID path segment (letters, digits, ".", "-", "_")',
+      'issuer: identity field cannot form a SPIFFE ID path segment (letters, digits, ".", "-", "_"): service "bad name"',
     ]);
     expect(report.identities.map((r) => r.service)).toEqual(["svc0"]);
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { IssuerEventError, parseIssuerEvent } from "../../functions/issuer/event.ts";
+import { IssuerEventError, IssuerEventReason } from "../../functions/issuer/errors.ts";
+import { parseIssuerEvent } from "../../functions/issuer/event.ts";
+import { thrown } from "../support/thrown.ts";
 
 const scheduled = {
   version: "0",
@@ -49,7 +51,15 @@ describe("issuer events", () => {
       "detail.services",
     ],
   ])("rejects %j with a validation error", (event, fragment) => {
-    expect(() => parseIssuerEvent(event)).toThrow(IssuerEventError);
-    expect(() => parseIssuerEvent(event)).toThrow(fragment);
+    const err = thrown(() => parseIssuerEvent(event), IssuerEventError);
+    expect(err.reason).toBe(IssuerEventReason.NOT_ACCEPTED);
+    expect(err.message).toMatch(/^issuer: invocation event not accepted: event: expected /);
+    expect(err.message).toContain(fragment);
+  });
+
+  it("says exactly what it expected of an event of another shape", () => {
+    expect(thrown(() => parseIssuerEvent({}), IssuerEventError).message).toBe(
+      'issuer: invocation event not accepted: event: expected an EventBridge "Scheduled Event", an EventBridge "lambda-svid.reissue" event, or {"action": "reissue", ...}; got an event of another shape',
+    );
   });
 });

@@ -2,10 +2,10 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { IdTemplateReason, RegistryError, RegistryReason } from "../../functions/issuer/errors.ts";
 import { IdTemplate } from "../../functions/issuer/identity.ts";
 import {
   entriesFromAccounts,
-  RegistryFileError,
   readRegistryFile,
   resolveEntries,
 } from "../../functions/issuer/registry/index.ts";
@@ -50,13 +50,11 @@ describe("registry entries", () => {
     expect(problems).toEqual([
       {
         origin: "file entry 1",
-        reason:
-          'service "bad name" cannot form a SPIFFE ID path segment (letters, digits, ".", "-", "_")',
+        reason: `${IdTemplateReason.BAD_SEGMENT}: service "bad name"`,
       },
       {
         origin: "file entry 2",
-        reason:
-          'environment ".." cannot form a SPIFFE ID path segment (letters, digits, ".", "-", "_")',
+        reason: `${IdTemplateReason.BAD_SEGMENT}: environment ".."`,
       },
       { origin: "file entry 3", reason: 'accountId "12345" is not a 12-digit AWS account id' },
       { origin: "file entry 4", reason: "service is missing" },
@@ -68,8 +66,7 @@ describe("registry entries", () => {
       },
       {
         origin: "file entry 8",
-        reason:
-          'service "svc/evil" cannot form a SPIFFE ID path segment (letters, digits, ".", "-", "_")',
+        reason: `${IdTemplateReason.BAD_SEGMENT}: service "svc/evil"`,
       },
       {
         origin: "file entry 6",
@@ -325,14 +322,24 @@ describe("registry file", () => {
   });
 
   it.each([
-    ["missing.json", undefined, "cannot be read"],
-    ["bad.json", "{", "is not valid JSON"],
-    ["bad.yaml", "identities: [", "is not valid YAML"],
-    ["shape.json", '{"accounts": []}', 'must be an object with an "identities" array'],
-  ])("rejects %s as a whole", async (name, content, fragment) => {
+    [
+      "missing.json",
+      undefined,
+      RegistryReason.FILE_UNREADABLE,
+      (p: string) => `: ENOENT: no such file or directory, open '${p}'`,
+    ],
+    ["bad.json", "{", RegistryReason.FILE_NOT_JSON, () => ": SyntaxError"],
+    ["bad.yaml", "identities: [", RegistryReason.FILE_NOT_YAML, () => ": YAMLParseError"],
+    ["shape.json", '{"accounts": []}', RegistryReason.FILE_SHAPE, () => ""],
+  ])("rejects %s as a whole", async (name, content, reason, cause) => {
     const path =
       content === undefined ? join(tmpdir(), "does-not-exist", name) : await file(name, content);
-    await expect(readRegistryFile(path)).rejects.toThrow(RegistryFileError);
-    await expect(readRegistryFile(path)).rejects.toThrow(fragment);
+    const err = await readRegistryFile(path).then(
+      () => expect.unreachable("read"),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as RegistryError).reason).toBe(reason);
+    expect((err as RegistryError).message).toBe(`${reason}: ${JSON.stringify(path)}${cause(path)}`);
   });
 });

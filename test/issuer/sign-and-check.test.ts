@@ -1,9 +1,15 @@
-import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LocalCertificateAuthority } from "../../functions/issuer/ca/local.ts";
-import { checkIssued, IssueCheckError, IssueCheckReason } from "../../functions/issuer/check.ts";
+import { checkIssued } from "../../functions/issuer/check.ts";
+import {
+  CaError,
+  CaReason,
+  IssueCheckError,
+  IssueCheckReason,
+} from "../../functions/issuer/errors.ts";
 import { mintRequest } from "../../functions/issuer/mint.ts";
 import { parseSpiffeId, parseTrustDomain, verifyX509Svid } from "../../layers/spiffe/index.ts";
 import { TestCa } from "../support/ca.ts";
@@ -80,6 +86,43 @@ describe("local CA", () => {
     const san = new x509.SubjectAlternativeNameExtension(sans[0]?.rawData as ArrayBuffer);
     expect(san.names.toJSON()).toEqual([{ type: "url", value: id.toString() }]);
     expect(await csr.verify()).toBe(true);
+  });
+
+  it("refuses a CSR whose signature does not verify", async () => {
+    const der = Buffer.from(
+      mintRequest(id, "EC_P256")
+        .csrPem.replace(/-----[A-Z ]+-----/g, "")
+        .replace(/\s/g, ""),
+      "base64",
+    );
+    der[der.length - 1] = (der[der.length - 1] as number) ^ 0x01;
+    const csrPem = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString("base64")}\n-----END CERTIFICATE REQUEST-----\n`;
+    const err = await ca.sign({ csrPem, spiffeId: id, ...window(), idempotencyToken: "t" }).then(
+      () => expect.unreachable("signed"),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CaError);
+    expect((err as CaError).reason).toBe(CaReason.CSR_SIGNATURE);
+    expect((err as CaError).message).toBe(
+      "issuer: local CA: CSR signature does not verify: spiffe://example.org/prod/payments",
+    );
+  });
+
+  it("refuses a CA file without its root certificate, naming the file and the block", async () => {
+    const broken = await mkdtemp(join(tmpdir(), "lambda-svid-ca-"));
+    await writeFile(
+      join(broken, "ca.pem"),
+      "-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n",
+    );
+    const err = await LocalCertificateAuthority.open(broken, td).then(
+      () => expect.unreachable("opened"),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CaError);
+    expect((err as CaError).reason).toBe(CaReason.CA_FILE);
+    expect((err as CaError).message).toBe(
+      `issuer: local CA: CA file lacks a PEM block: ${join(broken, "ca.pem")}: CERTIFICATE`,
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import {
   X509Bundle,
 } from "../../../layers/spiffe/index.ts";
 import { type RateLimiter, untilAborted } from "../../../lib/limits/index.ts";
+import { CaError, CaReason } from "../errors.ts";
 import type { CertificateAuthority, SignedCertificate, SignRequest } from "./port.ts";
 
 /** End-entity template: KU digitalSignature+keyEncipherment (critical), EKU serverAuth+clientAuth, SAN passed through from the CSR. */
@@ -106,9 +107,7 @@ export class AcmPcaCertificateAuthority implements CertificateAuthority {
     if (signal?.aborted) throw signal.reason;
     const certificate = (waited.reason as { Certificate?: string } | undefined)?.Certificate;
     if (waited.state !== "SUCCESS" || !certificate) {
-      throw new Error(
-        `acm-pca: certificate ${issued.CertificateArn} was not issued (${waited.state})`,
-      );
+      throw new CaError(CaReason.NOT_ISSUED, `${issued.CertificateArn} (${waited.state})`);
     }
     return { chainPem: `${certificate.trim()}\n${chain.intermediatesPem}` };
   }
@@ -125,8 +124,9 @@ export class AcmPcaCertificateAuthority implements CertificateAuthority {
         out.CertificateAuthority?.CertificateAuthorityConfiguration?.KeyAlgorithm ?? "";
       const algorithm = SIGNING_ALGORITHM[keyAlgorithm];
       if (algorithm === undefined) {
-        throw new Error(
-          `acm-pca: CA key algorithm ${JSON.stringify(keyAlgorithm)} is not supported`,
+        throw new CaError(
+          CaReason.KEY_ALGORITHM,
+          `${JSON.stringify(keyAlgorithm)} of ${this.options.arn}`,
         );
       }
       return algorithm;

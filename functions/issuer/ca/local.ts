@@ -4,6 +4,7 @@ import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as x509 from "@peculiar/x509";
 import { type TrustDomain, X509Bundle } from "../../../layers/spiffe/index.ts";
+import { CaError, CaReason } from "../errors.ts";
 import type { CertificateAuthority, SignedCertificate, SignRequest } from "./port.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -35,7 +36,11 @@ export class LocalCertificateAuthority implements CertificateAuthority {
     this.description = `local:${directory}`;
   }
 
-  /** Loads the CA from `directory`, creating its key and root there if absent. */
+  /**
+   * Loads the CA from `directory`, creating its key and root there if absent.
+   *
+   * @throws {CaError} with {@link CaReason.CA_FILE} when the CA file lacks its key or root.
+   */
   static async open(
     directory: string,
     trustDomain: TrustDomain,
@@ -48,8 +53,9 @@ export class LocalCertificateAuthority implements CertificateAuthority {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
       text = await createRoot(directory, trustDomain);
     }
-    const keyPem = pemBlock(text, "PRIVATE KEY");
-    const certPem = pemBlock(text, "CERTIFICATE");
+    const file = join(directory, CA_FILE);
+    const keyPem = pemBlock(text, "PRIVATE KEY", file);
+    const certPem = pemBlock(text, "CERTIFICATE", file);
     const key = await webcrypto.subtle.importKey(
       "pkcs8",
       x509.PemConverter.decodeFirst(keyPem),
@@ -68,7 +74,8 @@ export class LocalCertificateAuthority implements CertificateAuthority {
 
   async sign(request: SignRequest): Promise<SignedCertificate> {
     const csr = new x509.Pkcs10CertificateRequest(request.csrPem);
-    if (!(await csr.verify())) throw new Error("local CA: CSR signature does not verify");
+    if (!(await csr.verify()))
+      throw new CaError(CaReason.CSR_SIGNATURE, request.spiffeId.toString());
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerial(),
       subject: csr.subjectName,
@@ -152,9 +159,9 @@ async function createRoot(directory: string, trustDomain: TrustDomain): Promise<
   }
 }
 
-function pemBlock(text: string, type: string): string {
+function pemBlock(text: string, type: string, path: string): string {
   const match = new RegExp(`-----BEGIN ${type}-----[\\s\\S]*?-----END ${type}-----`).exec(text);
-  if (match === null) throw new Error(`local CA: ${CA_FILE} has no ${type} block`);
+  if (match === null) throw new CaError(CaReason.CA_FILE, `${path}: ${type}`);
   return `${match[0]}\n`;
 }
 

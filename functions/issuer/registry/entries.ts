@@ -1,4 +1,5 @@
-import type { SpiffeId } from "../../../layers/spiffe/index.ts";
+import { type SpiffeId, SpiffeIdError } from "../../../layers/spiffe/index.ts";
+import { IdTemplateError } from "../errors.ts";
 import { type Identity, type IdTemplate, identityLabel } from "../identity.ts";
 
 const FIELDS = ["service", "environment", "accountId"] as const;
@@ -81,7 +82,8 @@ export function resolveEntries(
     try {
       spiffeId = template.render(identity);
     } catch (err) {
-      problems.push({ origin: entry.origin, reason: (err as Error).message });
+      if (!(err instanceof IdTemplateError || err instanceof SpiffeIdError)) throw err;
+      problems.push({ origin: entry.origin, reason: err.message });
       continue;
     }
     const existing = byAccount.get(identity.accountId);

@@ -1,14 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { RegistryError, RegistryReason } from "../errors.ts";
 import type { RegistryEntry, RegistryField } from "./entries.ts";
-
-/** The registry file cannot be used at all (as opposed to one bad entry in it). */
-export class RegistryFileError extends Error {
-  constructor(path: string, problem: string, options?: { cause?: unknown }) {
-    super(`registry: file ${JSON.stringify(path)} ${problem}`, options);
-    this.name = "RegistryFileError";
-  }
-}
 
 const FIELDS: readonly RegistryField[] = ["service", "environment", "accountId"];
 
@@ -20,7 +13,7 @@ const FIELDS: readonly RegistryField[] = ["service", "environment", "accountId"]
  * For YAML, a field read as something other than a string keeps the text it
  * was written as, so its message can show the quoting that was missing.
  *
- * @throws {RegistryFileError}
+ * @throws {RegistryError} with a `FILE_*` reason when the file as a whole is unusable.
  * @example
  * const entries = await readRegistryFile("/etc/lambda-svid/registry.yaml");
  */
@@ -29,7 +22,7 @@ export async function readRegistryFile(path: string): Promise<RegistryEntry[]> {
   try {
     text = await readFile(path, "utf8");
   } catch (cause) {
-    throw new RegistryFileError(path, "cannot be read", { cause });
+    throw new RegistryError(RegistryReason.FILE_UNREADABLE, JSON.stringify(path), { cause });
   }
   const yaml = /\.ya?ml$/i.test(path);
   let doc: unknown;
@@ -45,14 +38,18 @@ export async function readRegistryFile(path: string): Promise<RegistryEntry[]> {
       doc = JSON.parse(text);
     }
   } catch (cause) {
-    throw new RegistryFileError(path, `is not valid ${yaml ? "YAML" : "JSON"}`, { cause });
+    throw new RegistryError(
+      yaml ? RegistryReason.FILE_NOT_YAML : RegistryReason.FILE_NOT_JSON,
+      JSON.stringify(path),
+      { cause },
+    );
   }
   if (
     typeof doc !== "object" ||
     doc === null ||
     !Array.isArray((doc as { identities?: unknown }).identities)
   ) {
-    throw new RegistryFileError(path, 'must be an object with an "identities" array');
+    throw new RegistryError(RegistryReason.FILE_SHAPE, JSON.stringify(path));
   }
   return (doc as { identities: unknown[] }).identities.map((item, i) => {
     const origin = `file entry ${i}`;

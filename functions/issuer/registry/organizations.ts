@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-organizations";
 import { DeadlineError, mapConcurrent, RateLimiter } from "../../../lib/limits/index.ts";
 import type { AccountTagKeys } from "../config.ts";
+import { RegistryError, RegistryReason } from "../errors.ts";
 import type { RegistryEntry, RegistryProblem } from "./entries.ts";
 
 /** An Organization member account with its tags. */
@@ -70,6 +71,7 @@ export async function listActiveAccounts(
  * problem; the others are returned.
  *
  * @throws {DeadlineError} when `options.signal` aborts first.
+ * @throws {RegistryError} `ORGANIZATION_UNAVAILABLE` when there is no Organization or it may not be read.
  * @example
  * const { accounts, problems } = await readOrganization(new OrganizationsClient({}), { ratePerSecond: 8 });
  */
@@ -81,9 +83,7 @@ export async function readOrganization(
   const limiter = new RateLimiter(options.ratePerSecond);
   const listed = await listActiveAccounts(client, limiter, signal);
   if (listed === undefined) {
-    throw new Error(
-      "registry: the Organization is not available to the issuer (not in use, or access denied)",
-    );
+    throw new RegistryError(RegistryReason.ORGANIZATION_UNAVAILABLE);
   }
   const problems: RegistryProblem[] = [];
   const read = await mapConcurrent(

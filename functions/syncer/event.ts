@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseInvocation } from "../../lib/invocation/index.ts";
+import { SyncerEventError } from "./errors.ts";
 
 /** `detail-type` of the manual re-sync event on EventBridge. */
 export const RESYNC_DETAIL_TYPE = "lambda-svid.resync";
@@ -15,14 +16,6 @@ const RESYNC = {
   action: "resync",
   request: { force: z.boolean().optional(), secrets: z.array(z.string().min(1)).min(1).optional() },
 };
-
-/** The event is none of the accepted shapes. */
-export class SyncerEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SyncerEventError";
-  }
-}
 
 /**
  * Turns an invocation event into a run request: the EventBridge schedule, an

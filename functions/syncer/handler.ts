@@ -7,6 +7,7 @@ import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy from "@middy/core";
 import { createSyncer } from "./compose.ts";
 import { loadSyncerConfig } from "./config.ts";
+import { SyncerError, SyncerReason } from "./errors.ts";
 import { parseSyncerEvent } from "./event.ts";
 import { publishSyncMetrics } from "./report.ts";
 import type { SyncReport } from "./run.ts";
@@ -38,7 +39,7 @@ async function sync(event: unknown): Promise<SyncReport> {
     notOffered: report.notOffered,
     keywhizRequests: report.keywhizRequests,
   });
-  if (report.error !== undefined) throw new Error(`sync run failed: ${report.error}`);
+  if (report.error !== undefined) throw new SyncerError(SyncerReason.RUN_FAILED, report.error);
   return report;
 }
 

@@ -3,14 +3,16 @@
  * (`*` for any run of characters, `?` for one). Only secrets it matches are
  * mirrored; everything else Keywhiz would serve is ignored.
  */
+import { SyncerError, SyncerReason } from "./errors.ts";
+
 export class OptIn {
   private readonly exact = new Set<string>();
   private readonly globs: Array<{ text: string; pattern: RegExp }> = [];
 
-  /** @throws Error naming the bad entry, e.g. an empty one. */
+  /** @throws {SyncerError} `EMPTY_OPT_IN` when an entry is empty. */
   constructor(entries: readonly string[]) {
-    for (const entry of entries) {
-      if (entry === "") throw new Error("opt-in entries cannot be empty");
+    for (const [i, entry] of entries.entries()) {
+      if (entry === "") throw new SyncerError(SyncerReason.EMPTY_OPT_IN, `entry ${i}`);
       if (/[*?]/.test(entry)) this.globs.push({ text: entry, pattern: globToRegExp(entry) });
       else this.exact.add(entry);
     }

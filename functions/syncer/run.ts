@@ -3,9 +3,10 @@ import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { X509Svid } from "../../layers/spiffe/index.ts";
 import { mapConcurrent } from "../../lib/limits/index.ts";
 import type { ContentKey } from "../../lib/secrets/index.ts";
+import { KeywhizError, KeywhizReason } from "./errors.ts";
 import type { SyncRequest } from "./event.ts";
 import type { KeywhizClient } from "./keywhiz/client.ts";
-import { type FetchedSecrets, KeywhizError, KeywhizReason } from "./keywhiz/model.ts";
+import type { FetchedSecrets } from "./keywhiz/model.ts";
 import {
   contentKeySecretName,
   deleteMirrored,

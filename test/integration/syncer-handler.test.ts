@@ -1,5 +1,6 @@
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { SyncerReason } from "../../functions/syncer/errors.ts";
 import type { SyncReport } from "../../functions/syncer/run.ts";
 import { encodeSvidSecret, parseX509Svid } from "../../layers/spiffe/index.ts";
 import { credentialsForAccount, randomAccountId } from "../emulator/accounts.ts";
@@ -92,8 +93,13 @@ describe("syncer handler", () => {
       { kind: "status", status: 500 },
       { endpoint: "GET /secrets", times: Number.POSITIVE_INFINITY },
     );
-    await expect(captureOutput(() => handler({ action: "resync" }, context))).rejects.toThrow(
-      "sync run failed: KeywhizError: keywhiz: server unavailable",
+    await expect(captureOutput(() => handler({ action: "resync" }, context))).rejects.toMatchObject(
+      {
+        name: "SyncerError",
+        reason: SyncerReason.RUN_FAILED,
+        message:
+          "syncer: sync run failed: KeywhizError: keywhiz: server unavailable: GET /secrets returned 500",
+      },
     );
     keywhiz.clearFaults();
   });

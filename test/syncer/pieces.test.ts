@@ -2,13 +2,16 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadSyncerConfig } from "../../functions/syncer/config.ts";
 import { refuseDeletion } from "../../functions/syncer/deletion.ts";
-import { parseSyncerEvent, SyncerEventError } from "../../functions/syncer/event.ts";
 import {
   KeywhizError,
   KeywhizReason,
-  parseListing,
-  parseSecrets,
-} from "../../functions/syncer/keywhiz/model.ts";
+  SyncerError,
+  SyncerEventError,
+  SyncerEventReason,
+  SyncerReason,
+} from "../../functions/syncer/errors.ts";
+import { parseSyncerEvent } from "../../functions/syncer/event.ts";
+import { parseListing, parseSecrets } from "../../functions/syncer/keywhiz/model.ts";
 import { findCollisions, secretsManagerName, toTagValue } from "../../functions/syncer/names.ts";
 import { OptIn } from "../../functions/syncer/opt-in.ts";
 import { ConfigError } from "../../lib/config/index.ts";
@@ -39,6 +42,12 @@ describe("opt-in list", () => {
 
   it("reports entries that match nothing offered", () => {
     expect(optIn.unmatched(["db-password", "other"])).toEqual(["api-*", "tls?.pem"]);
+  });
+
+  it("refuses an empty entry, naming its position", () => {
+    const err = thrown(() => new OptIn(["db", ""]), SyncerError);
+    expect(err.reason).toBe(SyncerReason.EMPTY_OPT_IN);
+    expect(err.message).toBe("syncer: opt-in entries cannot be empty: entry 1");
   });
 });
 
@@ -254,7 +263,11 @@ describe("syncer configuration and events", () => {
     ).toEqual({ force: true });
     expect(() => parseSyncerEvent({ action: "resync", secrets: [] })).toThrow(SyncerEventError);
     expect(() => parseSyncerEvent({ action: "resync", extra: 1 })).toThrow("Unrecognized key");
-    expect(() => parseSyncerEvent({ hello: 1 })).toThrow("got an event of another shape");
+    const err = thrown(() => parseSyncerEvent({ hello: 1 }), SyncerEventError);
+    expect(err.reason).toBe(SyncerEventReason.NOT_ACCEPTED);
+    expect(err.message).toBe(
+      'syncer: invocation event not accepted: event: expected an EventBridge "Scheduled Event", an EventBridge "lambda-svid.resync" event, or {"action": "resync", ...}; got an event of another shape',
+    );
   });
 });
 

@@ -1,9 +1,8 @@
 import * as https from "node:https";
 import type { X509Svid } from "../../../layers/spiffe/index.ts";
+import { KeywhizError, KeywhizReason } from "../errors.ts";
 import {
   type FetchedSecrets,
-  KeywhizError,
-  KeywhizReason,
   type KeywhizSecretInfo,
   parseListing,
   parseSecrets,
@@ -112,8 +111,8 @@ export class KeywhizClient {
         last = new KeywhizError(reason, `${method} ${path} returned ${status}`, { status });
         if (status < 500) throw last;
       } catch (err) {
-        if (err instanceof KeywhizError && (err.status === undefined || err.status < 500))
-          throw err;
+        // Only an unavailable server (5xx, no answer, no connection) is worth asking again.
+        if (err instanceof KeywhizError && err.reason !== KeywhizReason.UNAVAILABLE) throw err;
         last =
           err instanceof KeywhizError
             ? err
@@ -166,7 +165,12 @@ export class KeywhizClient {
         },
       );
       req.on("timeout", () =>
-        req.destroy(new Error(`no response within ${this.options.timeoutMs} ms`)),
+        req.destroy(
+          new KeywhizError(
+            KeywhizReason.UNAVAILABLE,
+            `${method} ${path}: no response within ${this.options.timeoutMs} ms`,
+          ),
+        ),
       );
       req.on("error", reject);
       req.end(body);

@@ -5,6 +5,7 @@
  * content is unusable (not base64, empty, not its stated length) is a problem
  * of that secret alone, so the others in the same response are still used.
  */
+import { KeywhizError, KeywhizReason } from "../errors.ts";
 
 /** A secret as listed by `GET /secrets`, without content. */
 export interface KeywhizSecretInfo {
@@ -24,39 +25,6 @@ export interface KeywhizSecret extends KeywhizSecretInfo {
 export interface FetchedSecrets {
   secrets: KeywhizSecret[];
   problems: Array<{ name: string; error: KeywhizError }>;
-}
-
-/** Fixed reasons for Keywhiz failures. */
-export const KeywhizReason = {
-  UNAVAILABLE: "keywhiz: server unavailable",
-  UNEXPECTED_STATUS: "keywhiz: unexpected response status",
-  FORBIDDEN: "keywhiz: not allowed to read a requested secret",
-  NOT_FOUND: "keywhiz: a requested secret does not exist",
-  MALFORMED: "keywhiz: malformed response",
-  NOT_BASE64: "keywhiz: secret content is not base64",
-  EMPTY_CONTENT: "keywhiz: secret content is empty",
-  WRONG_LENGTH: "keywhiz: secret content length differs from secretLength",
-  DUPLICATE_NAMES: "keywhiz: response lists a secret name more than once",
-  TOO_LARGE: "keywhiz: response is larger than the limit",
-} as const;
-export type KeywhizReason = (typeof KeywhizReason)[keyof typeof KeywhizReason];
-
-/** A Keywhiz request or response that cannot be used. Messages name secrets, never their content. */
-export class KeywhizError extends Error {
-  readonly reason: KeywhizReason;
-  readonly status: number | undefined;
-
-  constructor(
-    reason: KeywhizReason,
-    detail?: string,
-    options?: { cause?: unknown; status?: number },
-  ) {
-    const causeText = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
-    super(`${reason}${detail === undefined ? "" : `: ${detail}`}${causeText}`, options);
-    this.name = "KeywhizError";
-    this.reason = reason;
-    this.status = options?.status;
-  }
 }
 
 /**

@@ -71,6 +71,26 @@ describe("import arrows between the parts", () => {
     ).toEqual([]);
   });
 
+  it("the SPIFFE library knows no product part and no AWS SDK", () => {
+    expect(
+      crossings(
+        "layers/spiffe",
+        (t) =>
+          t.startsWith("@aws-sdk/") ||
+          (!under("layers/spiffe")(t) && /^[a-z]+\//.test(t) && !t.startsWith("@")),
+      ),
+    ).toEqual([]);
+  });
+
+  it("the owner tag key is spelled once, in lib/secrets", () => {
+    const spelled = ["functions", "layers", "lib", "cli"].flatMap((folder) =>
+      sources(folder).filter((f) =>
+        readFileSync(join(REPO, f), "utf8").includes('"lambda-svid:owner"'),
+      ),
+    );
+    expect(spelled).toEqual(["lib/secrets/owned.ts"]);
+  });
+
   it.each(["functions", "layers", "lib"])(
     "product code in %s never imports the emulator harness",
     (folder) => {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { DEFAULT_SVID_SECRET_NAME } from "../../layers/spiffe/index.ts";
+import { readSvidSecretName } from "../../layers/svid-secret/index.ts";
 import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
 import { OptIn } from "./opt-in.ts";
 
@@ -57,7 +57,7 @@ export function loadSyncerConfig(env: Env = process.env): SyncerConfig {
       "1 to 256 characters of [A-Za-z0-9/_+=.@-]",
       prefix,
     );
-  const svidSecretName = r.string("LAMBDA_SVID_SECRET_NAME", DEFAULT_SVID_SECRET_NAME);
+  const svidSecretName = readSvidSecretName(r);
   if (svidSecretName.startsWith(prefix)) {
     throw new ConfigError(
       "LAMBDA_SVID_SYNC_PREFIX",

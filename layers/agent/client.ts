@@ -6,7 +6,7 @@
 import type * as https from "node:https";
 import type { Dispatcher } from "undici";
 import { EnvReader } from "../../lib/config/index.ts";
-import { DEFAULT_SVID_SECRET_NAME } from "../spiffe/index.ts";
+import { readSvidSecretName } from "../svid-secret/index.ts";
 import { loadFreshness } from "./config.ts";
 import { mtlsDispatchers } from "./dispatcher.ts";
 import { type MtlsAgentOptions, mtlsHttpsAgents } from "./https-agent.ts";
@@ -25,7 +25,7 @@ export function defaultSvidSource(): SvidSource {
   if (shared === undefined) {
     const r = new EnvReader(process.env);
     shared = new SvidSource({
-      secretName: r.string("LAMBDA_SVID_SECRET_NAME", DEFAULT_SVID_SECRET_NAME),
+      secretName: readSvidSecretName(r),
       ...loadFreshness(r),
       onRefreshError: (err) =>
         console.warn(`lambda-svid: keeping the current SVID: ${err.message}`),

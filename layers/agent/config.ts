@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
-import { DEFAULT_SVID_SECRET_NAME } from "../spiffe/index.ts";
+import { readSvidSecretName } from "../svid-secret/index.ts";
 import { DEFAULT_FRESHNESS, type FreshnessPolicy } from "./freshness.ts";
 import { parseRoutes, type Route } from "./routes.ts";
 
@@ -55,7 +55,7 @@ export function loadAgentConfig(
     );
   }
   return {
-    secretName: r.string("LAMBDA_SVID_SECRET_NAME", DEFAULT_SVID_SECRET_NAME),
+    secretName: readSvidSecretName(r),
     port: r.integer("LAMBDA_SVID_PORT", DEFAULT_PORT, 0, 65_535),
     routes: routes(r, env, readFile),
     token,

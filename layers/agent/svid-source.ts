@@ -4,7 +4,6 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import {
-  DEFAULT_SVID_SECRET_NAME,
   parseSvidSecret,
   SvidError,
   SvidReason,
@@ -12,6 +11,7 @@ import {
   SvidSecretError,
   verifyX509Svid,
 } from "../spiffe/index.ts";
+import { DEFAULT_SVID_SECRET_NAME } from "../svid-secret/index.ts";
 import { AgentError, AgentReason } from "./errors.ts";
 import { DEFAULT_FRESHNESS, type Freshness, type FreshnessPolicy, freshness } from "./freshness.ts";
 

@@ -52,13 +52,10 @@ export {
 } from "./id.ts";
 export { parseX509Svid, X509Svid } from "./svid.ts";
 export {
-  DEFAULT_SVID_SECRET_NAME,
   encodeSvidSecret,
   parseSvidSecret,
-  SVID_SECRET_OWNER,
   type SvidSecret,
   type SvidSecretDocument,
-  SvidSecretTag,
 } from "./svid-secret.ts";
 export {
   createSpiffeHttpsServer,

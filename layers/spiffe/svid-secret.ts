@@ -3,24 +3,6 @@ import { SpiffeError, SvidSecretError, SvidSecretReason } from "./errors.ts";
 import { parseTrustDomain } from "./id.ts";
 import { parseX509Svid, type X509Svid } from "./svid.ts";
 
-/** Default name of the SVID secret in each account's Secrets Manager. */
-export const DEFAULT_SVID_SECRET_NAME = "lambda-svid/svid";
-
-/**
- * Tags on the SVID secret. They carry what is not secret, so freshness and
- * ownership can be checked with DescribeSecret, without reading key material.
- */
-export const SvidSecretTag = {
-  /** Marks a secret as written by the lambda-svid issuer; it never writes a secret without it. */
-  OWNER: "lambda-svid:owner",
-  SPIFFE_ID: "lambda-svid:spiffe-id",
-  /** ISO 8601 not-after of the stored leaf. */
-  NOT_AFTER: "lambda-svid:not-after",
-} as const;
-
-/** The value of the {@link SvidSecretTag.OWNER} tag. */
-export const SVID_SECRET_OWNER = "lambda-svid-issuer";
-
 /**
  * The JSON document stored in the SVID secret: a superset of what SPIRE's
  * `aws_secretsmanager` SVIDStore writes, plus the leaf's validity.
@@ -52,7 +34,7 @@ export interface SvidSecret {
  * the secret's JSON document.
  *
  * @example
- * await sm.putSecretValue({ SecretId: DEFAULT_SVID_SECRET_NAME, SecretString: encodeSvidSecret(svid, bundle) });
+ * await sm.putSecretValue({ SecretId: "lambda-svid/svid", SecretString: encodeSvidSecret(svid, bundle) });
  */
 export function encodeSvidSecret(
   svid: X509Svid,

@@ -8,9 +8,9 @@
  * what its owner tag says stay with that part.
  *
  * @example
- * import { clientRequestToken, tagMap } from "../../lib/secrets/index.ts";
+ * import { clientRequestToken, OWNER_TAG, tagMap } from "../../lib/secrets/index.ts";
  * const token = clientRequestToken(spiffeId, serialNumber);
- * const owner = tagMap(described.Tags)["lambda-svid:owner"];
+ * const owner = tagMap(described.Tags)[OWNER_TAG];
  *
  * @module
  */

@@ -16,10 +16,10 @@ import {
   parseSpiffeId,
   parseSvidSecret,
   parseTrustDomain,
-  SvidSecretTag,
   verifyX509Svid,
   X509Bundle,
 } from "../../layers/spiffe/index.ts";
+import { SvidSecretTag } from "../../layers/svid-secret/index.ts";
 import { countCalls, injectFaults } from "../emulator/faults.ts";
 import { issuerHarness } from "./issuer-harness.ts";
 

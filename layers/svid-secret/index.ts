@@ -1,0 +1,44 @@
+/**
+ * The SVID secret contract: what the issuer writes into each account's
+ * Secrets Manager and what the layer's agent and the syncer read back.
+ *
+ * - name: {@link DEFAULT_SVID_SECRET_NAME}, overridden by `LAMBDA_SVID_SECRET_NAME`,
+ *   which {@link readSvidSecretName} alone reads and validates for every part;
+ *   `serverless.yml` and the Terraform tenant module are tested against both;
+ * - tags: {@link SvidSecretTag} and the issuer's owner value {@link SVID_SECRET_OWNER};
+ *   the owner tag key is `lib/secrets`' `OWNER_TAG`, shared with the syncer's mirrors;
+ * - format: the JSON document, re-exported from the SPIFFE library. It stays
+ *   there because it is SPIRE's `aws_secretsmanager` SVIDStore format over
+ *   SPIFFE types, with no AWS SDK and no product name in it, so the library
+ *   (shipped alone as `@lambda-svid/spiffe`) can parse it for a function that
+ *   reads the secret itself.
+ *
+ * The reader that holds the SVID fresh (`SvidSource`) is the agent's, with its
+ * freshness rules and errors, shipped in `@lambda-svid/agent`; the syncer uses
+ * it through `layers/agent/index.ts`.
+ *
+ * May import `layers/spiffe` and `lib/`; nothing from functions/, cli/ or
+ * layers/agent, which all import this.
+ *
+ * @example
+ * import { readSvidSecretName, parseSvidSecret } from "../svid-secret/index.ts";
+ * const name = readSvidSecretName(new EnvReader(process.env));
+ * const { svid, bundle } = parseSvidSecret(await sm.send(new GetSecretValueCommand({ SecretId: name })));
+ *
+ * @module
+ */
+export {
+  encodeSvidSecret,
+  parseSvidSecret,
+  type SvidSecret,
+  type SvidSecretDocument,
+  SvidSecretError,
+  SvidSecretReason,
+} from "../spiffe/index.ts";
+export {
+  DEFAULT_SVID_SECRET_NAME,
+  readSvidSecretName,
+  SVID_SECRET_NAME_PATTERN,
+  SVID_SECRET_NAME_VARIABLE,
+} from "./name.ts";
+export { SVID_SECRET_OWNER, SvidSecretTag } from "./tags.ts";

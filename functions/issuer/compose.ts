@@ -7,8 +7,8 @@ import { AcmPcaCertificateAuthority } from "./ca/acm-pca.ts";
 import { LocalCertificateAuthority } from "./ca/local.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import type { IssuerConfig } from "./config.ts";
-import { loadRegistry } from "./registry/index.ts";
-import { type IssuerRequest, type RunReport, runIssuer } from "./run.ts";
+import { loadRegistry, type RegistryOptions } from "./registry/index.ts";
+import { type IssuerRequest, type IssueSettings, type RunReport, runIssuer } from "./run.ts";
 import { type SecretsManagerFactory, TenantAccess } from "./tenant.ts";
 
 /** The AWS clients the issuer uses; each comes from the SDK's standard configuration chain unless given. */
@@ -65,14 +65,32 @@ export function createIssuer(
     });
   };
 
+  const settings: IssueSettings = {
+    trustDomain: config.trustDomain.name,
+    secretName: config.secretName,
+    secretFormat: config.secretFormat,
+    kmsKeyId: config.kmsKeyId,
+    validityMs: config.validityMs,
+    renewBeforeMs: config.renewBeforeMs,
+    keyAlgorithm: config.keyAlgorithm,
+    concurrency: config.concurrency,
+    deadlineMarginMs: config.deadlineMarginMs,
+  };
+  const registry: RegistryOptions = {
+    source: config.registry,
+    tagKeys: config.tagKeys,
+    idTemplate: config.idTemplate,
+    organizationsRate: config.organizationsRate,
+  };
+
   return {
     async run(request, remainingMs, logger) {
       return runIssuer(
         {
-          config,
+          settings,
           ca: await (clients.openCa ?? defaultCa)(),
           tenants,
-          registry: (signal) => loadRegistry(config, organizations, signal),
+          registry: (signal) => loadRegistry(registry, organizations, signal),
           now,
           remainingMs,
           logger,

@@ -5,7 +5,7 @@ import { deadlineSignal, mapConcurrent } from "../../lib/limits/index.ts";
 import { clientRequestToken, digest } from "../../lib/secrets/index.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import { checkIssued } from "./check.ts";
-import type { IssuerConfig } from "./config.ts";
+import type { KeyAlgorithm, SecretFormat } from "./config.ts";
 import { identityLabel } from "./identity.ts";
 import { mintRequest } from "./mint.ts";
 import type { RegistryProblem, ResolvedIdentity } from "./registry/entries.ts";
@@ -61,9 +61,25 @@ export interface RunReport {
   registryRead: boolean;
 }
 
+/** What a run needs of the issuer's configuration; `createIssuer` builds it from `IssuerConfig`. */
+export interface IssueSettings {
+  /** The trust domain's name, for the report. */
+  trustDomain: string;
+  secretName: string;
+  secretFormat: SecretFormat;
+  kmsKeyId: string | undefined;
+  validityMs: number;
+  renewBeforeMs: number;
+  keyAlgorithm: KeyAlgorithm;
+  /** Identities in flight at once. */
+  concurrency: number;
+  /** How long before the deadline the run stops starting and abandons work. */
+  deadlineMarginMs: number;
+}
+
 /** Everything a run needs, injected so tests and `npm start` run the same code as the handler. */
 export interface IssuerDeps {
-  config: IssuerConfig;
+  settings: IssueSettings;
   ca: CertificateAuthority;
   tenants: {
     secretsManager(identity: ResolvedIdentity, signal?: AbortSignal): Promise<SecretsManagerClient>;
@@ -89,7 +105,7 @@ export interface IssuerDeps {
  * const report = await runIssuer(deps, { force: false });
  */
 export async function runIssuer(deps: IssuerDeps, request: IssuerRequest): Promise<RunReport> {
-  const deadline = deadlineSignal(deps.remainingMs() - deps.config.deadlineMarginMs);
+  const deadline = deadlineSignal(deps.remainingMs() - deps.settings.deadlineMarginMs);
   try {
     return await run(deps, request, deadline.signal);
   } finally {
@@ -102,7 +118,7 @@ async function run(
   request: IssuerRequest,
   signal: AbortSignal,
 ): Promise<RunReport> {
-  const { config, logger } = deps;
+  const { settings, logger } = deps;
   const startedAt = deps.now();
   let registry: Awaited<ReturnType<IssuerDeps["registry"]>>;
   try {
@@ -127,9 +143,9 @@ async function run(
       ? identities.map(() => undefined)
       : await mapConcurrent(
           identities,
-          config.concurrency,
+          settings.concurrency,
           (identity) => processIdentity(deps, identity, bundle, request.force, signal),
-          () => !signal.aborted && deps.remainingMs() > config.deadlineMarginMs,
+          () => !signal.aborted && deps.remainingMs() > settings.deadlineMarginMs,
         );
   const finished: IdentityResult[] = results.map(
     (result, i) =>
@@ -155,7 +171,7 @@ function report(
   problems: RegistryProblem[],
   flags: { registryRead: boolean; deadlineReached: boolean },
 ): RunReport {
-  const { config } = deps;
+  const { settings } = deps;
   const now = deps.now();
   const remaining = finished
     .filter((r) => r.notAfter !== undefined)
@@ -169,7 +185,7 @@ function report(
   };
   for (const r of finished) counts[r.outcome]++;
   return {
-    trustDomain: config.trustDomain.name,
+    trustDomain: settings.trustDomain,
     ca: deps.ca.description,
     startedAt: startedAt.toISOString(),
     finishedAt: now.toISOString(),
@@ -188,7 +204,7 @@ async function processIdentity(
   force: boolean,
   signal: AbortSignal,
 ): Promise<IdentityResult> {
-  const { config } = deps;
+  const { settings } = deps;
   const base = describe(identity);
   const log = deps.logger.createChild({
     persistentKeys: {
@@ -203,24 +219,24 @@ async function processIdentity(
   try {
     sm = await deps.tenants.secretsManager(identity, signal);
     stage = "describe";
-    state = await readSecretState(sm, config.secretName, signal);
-    const fresh = freshUntil(state, base.spiffeId, deps.now(), config.renewBeforeMs);
+    state = await readSecretState(sm, settings.secretName, signal);
+    const fresh = freshUntil(state, base.spiffeId, deps.now(), settings.renewBeforeMs);
     if (fresh !== undefined && !force) {
       log.debug("fresh, skipped", { notAfter: fresh.toISOString() });
       return { ...base, outcome: "skipped-fresh", notAfter: fresh.toISOString() };
     }
     if (state.kind === "foreign") {
       stage = "push";
-      throw foreignSecret(identity.accountId, config.secretName);
+      throw foreignSecret(identity.accountId, settings.secretName);
     }
 
     const previous = state.kind === "owned" ? state.notAfter?.toISOString() : undefined;
     stage = "mint";
-    const minted = mintRequest(identity.spiffeId, config.keyAlgorithm);
+    const minted = mintRequest(identity.spiffeId, settings.keyAlgorithm);
     stage = "sign";
     const now = deps.now();
     const notBefore = new Date(now.getTime() - BACKDATE_MS);
-    const notAfter = new Date(notBefore.getTime() + config.validityMs);
+    const notAfter = new Date(notBefore.getTime() + settings.validityMs);
     const signed = await deps.ca.sign(
       {
         csrPem: minted.csrPem,
@@ -231,7 +247,7 @@ async function processIdentity(
           [
             base.spiffeId,
             identity.accountId,
-            Math.floor(now.getTime() / Math.max(config.renewBeforeMs, 60_000)),
+            Math.floor(now.getTime() / Math.max(settings.renewBeforeMs, 60_000)),
             minted.spkiDer.toString("base64"),
           ],
           32,
@@ -253,13 +269,13 @@ async function processIdentity(
       identity.accountId,
       state,
       {
-        name: config.secretName,
+        name: settings.secretName,
         document: encodeSvidSecret(svid, bundle),
-        format: config.secretFormat,
+        format: settings.secretFormat,
         spiffeId: base.spiffeId,
         notAfter: svid.notAfter,
         clientRequestToken: clientRequestToken(base.spiffeId, svid.leaf.serialNumber),
-        kmsKeyId: config.kmsKeyId,
+        kmsKeyId: settings.kmsKeyId,
       },
       signal,
     );

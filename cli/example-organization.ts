@@ -13,6 +13,7 @@ import {
   type OrganizationsClient,
   TagResourceCommand,
 } from "@aws-sdk/client-organizations";
+import { CliError, CliReason } from "./errors.ts";
 
 const EXAMPLE_ACCOUNTS: Array<{
   name: string;
@@ -49,10 +50,7 @@ export async function ensureExampleOrganization(client: OrganizationsClient): Pr
       new CreateAccountCommand({ AccountName: account.name, Email: `${account.name}@example.org` }),
     );
     const id = out.CreateAccountStatus?.AccountId;
-    if (!id)
-      throw new Error(
-        `example organization: CreateAccount for ${account.name} returned no account id`,
-      );
+    if (!id) throw new CliError(CliReason.NO_ACCOUNT_ID, account.name);
     if (account.service && account.environment) {
       await client.send(
         new TagResourceCommand({

@@ -11,6 +11,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureMotoVenv, freePort } from "../tools/emulator/index.ts";
+import { CliError, CliReason } from "./errors.ts";
 
 const STATE_FILE = "emulator.json";
 const START_DEADLINE_MS = 60_000;
@@ -46,8 +47,9 @@ export async function ensureLocalEmulator(): Promise<{ endpoint: string; started
   const deadline = Date.now() + START_DEADLINE_MS;
   while (!(await answers(endpoint))) {
     if (Date.now() > deadline || child.exitCode !== null) {
-      throw new Error(
-        `local emulator did not start on ${endpoint}; see ${join(LOCAL, "emulator.log")}`,
+      throw new CliError(
+        CliReason.EMULATOR_NOT_STARTED,
+        `${endpoint}; see ${join(LOCAL, "emulator.log")}`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));

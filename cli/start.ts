@@ -19,6 +19,7 @@ import { createIssuer } from "../functions/issuer/compose.ts";
 import { loadIssuerConfig } from "../functions/issuer/config.ts";
 import { formatReport } from "../functions/issuer/report.ts";
 import type { IssuerRequest } from "../functions/issuer/run.ts";
+import { CliError, CliReason } from "./errors.ts";
 import { ensureExampleOrganization } from "./example-organization.ts";
 import { ensureLocalEmulator, localDir } from "./local-emulator.ts";
 
@@ -42,9 +43,7 @@ function parseArgs(argv: string[]): IssuerRequest {
     if (arg === "--force") force = true;
     else if (arg === "--account" && argv[i + 1]) accounts.push(argv[++i] as string);
     else {
-      throw new Error(
-        `usage: npm start -- [--force] [--account <12-digit id>]...; got ${JSON.stringify(arg)}`,
-      );
+      throw new CliError(CliReason.USAGE, `got ${JSON.stringify(arg)}`);
     }
   }
   return accounts.length > 0 ? { force, accounts } : { force };

@@ -154,7 +154,7 @@ export async function loadContentKey(
     return new ContentKey(stored.SecretBinary ?? new Uint8Array());
   } catch (err) {
     if (!(err instanceof ContentKeyError)) throw err;
-    throw new SyncerError(SyncerReason.CONTENT_KEY, `${JSON.stringify(name)}: ${err.message}`);
+    throw new SyncerError(SyncerReason.CONTENT_KEY, JSON.stringify(name), { cause: err });
   }
 }
 

@@ -3,10 +3,12 @@
  * token-bucket rate limiter for per-second API quotas, a bounded-concurrency
  * map, and a deadline as an AbortSignal that every call and wait honours.
  *
- * Plumbing that knows no product part: imports nothing of the project.
+ * Plumbing that knows no product part: imports nothing of the project
+ * outside lib/ (its error base, lib/errors).
  *
  * @module
  */
+import { LambdaSvidError } from "../errors/index.ts";
 
 /** Clock and sleep, injectable so rate limiting can be tested without waiting. */
 export interface Timer {
@@ -100,10 +102,23 @@ export async function mapConcurrent<T, R>(
   return results;
 }
 
-/** The reason a deadline signal aborts with: the work was abandoned because time ran out, not because it failed. */
-export class DeadlineError extends Error {
+/** Reasons work is abandoned by the limits. */
+export const LimitsReason = {
+  DEADLINE: "deadline: reached before the work finished",
+} as const;
+export type LimitsReason = (typeof LimitsReason)[keyof typeof LimitsReason];
+
+/**
+ * The reason a deadline signal aborts with: the work was abandoned because time ran out, not because it failed.
+ *
+ * @example
+ * if (signal.reason instanceof DeadlineError) report("not-reached");
+ */
+export class DeadlineError extends LambdaSvidError {
+  declare readonly reason: LimitsReason;
+
   constructor() {
-    super("deadline: reached before the work finished");
+    super(LimitsReason.DEADLINE);
     this.name = "DeadlineError";
   }
 }

@@ -27,6 +27,7 @@ export {
 export {
   ContentKey,
   ContentKeyError,
+  ContentKeyReason,
   clientRequestToken,
   digest,
   tagMap,

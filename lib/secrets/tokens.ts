@@ -3,6 +3,7 @@
  * secret (VersionIds, tags) without giving its content away.
  */
 import { createHash, createHmac, randomBytes } from "node:crypto";
+import { LambdaSvidError } from "../errors/index.ts";
 
 /**
  * A deterministic ClientRequestToken (UUID-shaped, as Secrets Manager
@@ -26,10 +27,23 @@ export function digest(parts: ReadonlyArray<string | number>, length: number): s
   return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, length);
 }
 
-/** The key is not {@link ContentKey.BYTES} bytes long; the message never holds key material. */
-export class ContentKeyError extends Error {
+/** Reasons a content key is refused. */
+export const ContentKeyReason = {
+  LENGTH: "secrets: a content key must be 32 bytes",
+} as const;
+export type ContentKeyReason = (typeof ContentKeyReason)[keyof typeof ContentKeyReason];
+
+/**
+ * The key is not {@link ContentKey.BYTES} bytes long; the message gives its length, never key material.
+ *
+ * @example
+ * new ContentKeyError(16).message; // "secrets: a content key must be 32 bytes: got 16"
+ */
+export class ContentKeyError extends LambdaSvidError {
+  declare readonly reason: ContentKeyReason;
+
   constructor(length: number) {
-    super(`secrets: a content key must be ${ContentKey.BYTES} bytes, got ${length}`);
+    super(ContentKeyReason.LENGTH, `got ${length}`);
     this.name = "ContentKeyError";
   }
 }

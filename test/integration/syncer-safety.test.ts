@@ -229,6 +229,24 @@ describe("keyed version ids and tags", () => {
       'SyncerError: syncer: the content key secret is not usable: "keywhiz/.lambda-svid-sync-key" exists without the syncer\'s owner tag',
     );
     expect(refused.report.written).toEqual([]);
+
+    const short = await harness();
+    seed(short);
+    await short.sm.send(
+      new CreateSecretCommand({
+        Name: KEY_SECRET,
+        SecretBinary: Buffer.alloc(16, 7),
+        Tags: [
+          { Key: "lambda-svid:owner", Value: "lambda-svid-syncer" },
+          { Key: "lambda-svid:purpose", Value: "content-key" },
+        ],
+      }),
+    );
+    const tooShort = await short.run();
+    expect(tooShort.report.error).toBe(
+      'SyncerError: syncer: the content key secret is not usable: "keywhiz/.lambda-svid-sync-key": secrets: a content key must be 32 bytes: got 16',
+    );
+    expect(tooShort.report.written).toEqual([]);
   });
 
   it("a value that returns to an earlier one becomes current again (A, B, A)", async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   DeadlineError,
   deadlineSignal,
+  LimitsReason,
   mapConcurrent,
   RateLimiter,
   type Timer,
@@ -90,6 +91,7 @@ describe("deadlines", () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(deadline.signal.aborted).toBe(true);
     expect(deadline.signal.reason).toBeInstanceOf(DeadlineError);
+    expect((deadline.signal.reason as DeadlineError).reason).toBe(LimitsReason.DEADLINE);
     expect((deadline.signal.reason as DeadlineError).message).toBe(
       "deadline: reached before the work finished",
     );

@@ -15,7 +15,7 @@ import { parseListing, parseSecrets } from "../../functions/syncer/keywhiz/model
 import { findCollisions, secretsManagerName, toTagValue } from "../../functions/syncer/names.ts";
 import { OptIn } from "../../functions/syncer/opt-in.ts";
 import { ConfigError } from "../../lib/config/index.ts";
-import { ContentKey, ContentKeyError } from "../../lib/secrets/index.ts";
+import { ContentKey, ContentKeyError, ContentKeyReason } from "../../lib/secrets/index.ts";
 import { thrown } from "../support/thrown.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -317,9 +317,9 @@ describe("content key", () => {
   });
 
   it("must be 32 bytes; generated keys are random", () => {
-    expect(thrown(() => new ContentKey(Buffer.alloc(16)), ContentKeyError).message).toBe(
-      "secrets: a content key must be 32 bytes, got 16",
-    );
+    const err = thrown(() => new ContentKey(Buffer.alloc(16)), ContentKeyError);
+    expect(err.reason).toBe(ContentKeyReason.LENGTH);
+    expect(err.message).toBe("secrets: a content key must be 32 bytes: got 16");
     expect(ContentKey.generate().bytes().equals(ContentKey.generate().bytes())).toBe(false);
     expect(new ContentKey(key.bytes()).digest("x")).toBe(key.digest("x"));
   });

@@ -17,4 +17,4 @@
  */
 export { formatDuration, parseDuration } from "./duration.ts";
 export { type Env, EnvReader } from "./env.ts";
-export { ConfigError } from "./errors.ts";
+export { ConfigError, ConfigReason } from "./errors.ts";

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { loadIssuerConfig } from "../../functions/issuer/config.ts";
 import { IdTemplateReason } from "../../functions/issuer/errors.ts";
-import { ConfigError, formatDuration, parseDuration } from "../../lib/config/index.ts";
+import {
+  ConfigError,
+  ConfigReason,
+  formatDuration,
+  parseDuration,
+} from "../../lib/config/index.ts";
 import { thrown } from "../support/thrown.ts";
 
 const base = {
@@ -92,6 +97,7 @@ describe("issuer configuration", () => {
     [{ LAMBDA_SVID_SECRET_FORMAT: "json" }, "LAMBDA_SVID_SECRET_FORMAT"],
   ])("a bad value stops with a message naming the variable: %j", (override, variable) => {
     const err = configError({ ...base, ...override });
+    expect(err.reason).toBe(ConfigReason.INVALID);
     expect(err.variable).toBe(variable);
     expect(err.message).toMatch(new RegExp(`^config: ${variable} is .*; expected `));
   });

@@ -1,8 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-// The SVID source alone, not the agent's index: the syncer needs none of its HTTP clients.
-import { SvidSource } from "../../layers/agent/svid-source.ts";
 import type { X509Svid } from "../../layers/spiffe/index.ts";
+import { SvidSource } from "../../layers/svid-secret/index.ts";
 import type { ContentKey } from "../../lib/secrets/index.ts";
 import type { SyncerConfig } from "./config.ts";
 import type { SyncRequest } from "./event.ts";

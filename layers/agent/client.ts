@@ -6,12 +6,11 @@
 import type * as https from "node:https";
 import type { Dispatcher } from "undici";
 import { EnvReader } from "../../lib/config/index.ts";
-import { readSvidSecretName } from "../svid-secret/index.ts";
+import { type HeldSvid, readSvidSecretName, SvidSource } from "../svid-secret/index.ts";
 import { loadFreshness } from "./config.ts";
 import { mtlsDispatchers } from "./dispatcher.ts";
 import { type MtlsAgentOptions, mtlsHttpsAgents } from "./https-agent.ts";
 import type { Rotating } from "./rotating.ts";
-import { type HeldSvid, SvidSource } from "./svid-source.ts";
 
 let shared: SvidSource | undefined;
 
@@ -39,7 +38,7 @@ export function defaultSvidSource(): SvidSource {
  * read of the SVID secret, re-read by the same freshness rules as the
  * extension. Only an expired (or not yet read) SVID makes the caller wait.
  *
- * @throws {AgentError} when no unexpired, verified SVID can be read.
+ * @throws {SvidSourceError} when no unexpired, verified SVID can be read.
  * @example
  * const { svid, bundles } = await getSvid();
  * tls.connect({ host, port, ...tlsClientOptions(svid, bundles, authorizeId("spiffe://example.org/prod/db")) });

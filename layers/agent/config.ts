@@ -5,8 +5,11 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
-import { readSvidSecretName } from "../svid-secret/index.ts";
-import { DEFAULT_FRESHNESS, type FreshnessPolicy } from "./freshness.ts";
+import {
+  DEFAULT_FRESHNESS,
+  type FreshnessPolicy,
+  readSvidSecretName,
+} from "../svid-secret/index.ts";
 import { parseRoutes, type Route } from "./routes.ts";
 
 /** Where the proxy listens unless `LAMBDA_SVID_PORT` says otherwise; beside the Parameters and Secrets extension's 2773. */

@@ -5,9 +5,9 @@
 import type { TLSSocket } from "node:tls";
 import { Agent, buildConnector, type Dispatcher } from "undici";
 import { SpiffeTlsError, TlsReason, tlsClientOptions } from "../spiffe/index.ts";
+import type { SvidSource } from "../svid-secret/index.ts";
 import type { MtlsAgentOptions } from "./https-agent.ts";
 import { type Rotating, rotating } from "./rotating.ts";
-import type { SvidSource } from "./svid-source.ts";
 
 /**
  * The dispatcher for `source`'s current SVID. Pass the dispatcher of each

@@ -8,8 +8,8 @@ import * as https from "node:https";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { type Authorizer, guardClientSocket, tlsClientOptions } from "../spiffe/index.ts";
+import type { SvidSource } from "../svid-secret/index.ts";
 import { type Rotating, rotating } from "./rotating.ts";
-import type { SvidSource } from "./svid-source.ts";
 
 export interface MtlsAgentOptions {
   /** Decides which server SPIFFE IDs are accepted. */

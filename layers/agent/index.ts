@@ -16,6 +16,20 @@
  *
  * @module
  */
+
+// The SVID secret's reader, shipped with the agent so a function needs one package.
+export {
+  DEFAULT_FRESHNESS,
+  type Freshness,
+  type FreshnessPolicy,
+  freshness,
+  type HeldSvid,
+  type SecretReader,
+  SvidSource,
+  SvidSourceError,
+  type SvidSourceOptions,
+  SvidSourceReason,
+} from "../svid-secret/index.ts";
 export {
   createDispatchers,
   createHttpsAgents,
@@ -25,12 +39,6 @@ export {
 export { type AgentConfig, DEFAULT_PORT, loadAgentConfig, TOKEN_HEADER } from "./config.ts";
 export { mtlsDispatchers } from "./dispatcher.ts";
 export { AgentError, AgentReason } from "./errors.ts";
-export {
-  DEFAULT_FRESHNESS,
-  type Freshness,
-  type FreshnessPolicy,
-  freshness,
-} from "./freshness.ts";
 export { type MtlsAgentOptions, mtlsHttpsAgents } from "./https-agent.ts";
 export {
   ERROR_HEADER,
@@ -41,9 +49,3 @@ export {
 } from "./proxy.ts";
 export type { Rotating } from "./rotating.ts";
 export { parseRoutes, type Route } from "./routes.ts";
-export {
-  type HeldSvid,
-  type SecretReader,
-  SvidSource,
-  type SvidSourceOptions,
-} from "./svid-source.ts";

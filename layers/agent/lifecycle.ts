@@ -5,11 +5,16 @@
  */
 
 import { ConfigError, type Env } from "../../lib/config/index.ts";
+import {
+  type HeldSvid,
+  SvidSource,
+  SvidSourceError,
+  SvidSourceReason,
+} from "../svid-secret/index.ts";
 import { type AgentConfig, loadAgentConfig } from "./config.ts";
 import { AgentError, AgentReason } from "./errors.ts";
 import { ExtensionsApi } from "./extensions-api.ts";
 import { type LocalProxy, startProxy } from "./proxy.ts";
-import { type HeldSvid, SvidSource } from "./svid-source.ts";
 
 /** The extension's name: the file Lambda starts, `/opt/extensions/lambda-svid`. */
 export const EXTENSION_NAME = "lambda-svid";
@@ -20,11 +25,11 @@ const SHUTDOWN_MARGIN_MS = 50;
 const SIDECAR_CHECK_MS = 30_000;
 
 /** `errorType` sent to `init/error`, so the function's init failure says what the agent lacked. */
-const INIT_ERROR_TYPE: Record<AgentReason, string> = {
-  [AgentReason.SECRET_UNREADABLE]: "Extension.SvidSecretUnreadable",
-  [AgentReason.SECRET_INVALID]: "Extension.SvidSecretInvalid",
-  [AgentReason.SVID_NOT_VERIFIED]: "Extension.SvidNotVerified",
-  [AgentReason.SVID_EXPIRED]: "Extension.SvidExpired",
+const INIT_ERROR_TYPE: Record<AgentReason | SvidSourceReason, string> = {
+  [SvidSourceReason.SECRET_UNREADABLE]: "Extension.SvidSecretUnreadable",
+  [SvidSourceReason.SECRET_INVALID]: "Extension.SvidSecretInvalid",
+  [SvidSourceReason.SVID_NOT_VERIFIED]: "Extension.SvidNotVerified",
+  [SvidSourceReason.SVID_EXPIRED]: "Extension.SvidExpired",
   [AgentReason.EXTENSIONS_API]: "Extension.RuntimeApi",
 };
 
@@ -112,7 +117,8 @@ async function runSidecar(env: Env): Promise<number> {
 }
 
 function describe(err: unknown): { type: string; message: string } {
-  if (err instanceof AgentError) return { type: INIT_ERROR_TYPE[err.reason], message: err.message };
+  if (err instanceof AgentError || err instanceof SvidSourceError)
+    return { type: INIT_ERROR_TYPE[err.reason], message: err.message };
   if (err instanceof ConfigError) return { type: "Extension.ConfigError", message: err.message };
   if (err instanceof Error) return { type: "Extension.Unknown", message: err.name };
   return { type: "Extension.Unknown", message: "unknown error" };

@@ -9,11 +9,11 @@ import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { SpiffeError } from "../spiffe/index.ts";
+import type { SvidSource } from "../svid-secret/index.ts";
 import { TOKEN_HEADER } from "./config.ts";
 import { mtlsHttpsAgents } from "./https-agent.ts";
 import type { Rotating } from "./rotating.ts";
 import type { Route } from "./routes.ts";
-import type { SvidSource } from "./svid-source.ts";
 
 /** What the proxy answers when it cannot forward, with the reason sent in {@link ERROR_HEADER}. */
 export const ProxyReason = {

@@ -3,14 +3,14 @@
  * rotates, so new connections show the new certificate, while connections
  * already in use on the old pool finish undisturbed.
  */
-import type { HeldSvid, SvidSource } from "./svid-source.ts";
+import type { HeldSvid, SvidSource } from "../svid-secret/index.ts";
 
 /** Something that hands out the pool for the current SVID. */
 export interface Rotating<T> {
   /**
    * The pool for the current SVID, by the source's freshness rules.
    *
-   * @throws {AgentError} when there is no unexpired SVID.
+   * @throws {SvidSourceError} when there is no unexpired SVID.
    */
   get(): Promise<T>;
   /** Retires the current pool; the next `get` builds a new one. */

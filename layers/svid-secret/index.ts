@@ -13,9 +13,10 @@
  *   (shipped alone as `@lambda-svid/spiffe`) can parse it for a function that
  *   reads the secret itself.
  *
- * The reader that holds the SVID fresh (`SvidSource`) is the agent's, with its
- * freshness rules and errors, shipped in `@lambda-svid/agent`; the syncer uses
- * it through `layers/agent/index.ts`.
+ * - reader: {@link SvidSource} reads, verifies and holds the SVID by the
+ *   {@link freshness} rules, failing with {@link SvidSourceError}; the agent's
+ *   extension and in-process client and the syncer all read it through this,
+ *   the syncer without the agent's HTTP clients.
  *
  * May import `layers/spiffe` and `lib/`; nothing from functions/, cli/ or
  * layers/agent, which all import this.
@@ -35,10 +36,23 @@ export {
   SvidSecretError,
   SvidSecretReason,
 } from "../spiffe/index.ts";
+export { causeText, SvidSourceError, SvidSourceReason } from "./errors.ts";
+export {
+  DEFAULT_FRESHNESS,
+  type Freshness,
+  type FreshnessPolicy,
+  freshness,
+} from "./freshness.ts";
 export {
   DEFAULT_SVID_SECRET_NAME,
   readSvidSecretName,
   SVID_SECRET_NAME_PATTERN,
   SVID_SECRET_NAME_VARIABLE,
 } from "./name.ts";
+export {
+  type HeldSvid,
+  type SecretReader,
+  SvidSource,
+  type SvidSourceOptions,
+} from "./source.ts";
 export { SVID_SECRET_OWNER, SvidSecretTag } from "./tags.ts";

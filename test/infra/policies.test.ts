@@ -200,8 +200,8 @@ describe("tenant writer role", () => {
 
   it("may describe, create, put, tag and restore the SVID secret and use its key, nothing else", () => {
     const doc = render(PolicyTemplate.WRITER);
-    const called = actionsCalledIn("functions/issuer/tenant.ts").filter((a) =>
-      a.startsWith("secretsmanager:"),
+    const called = actionsCalledIn("functions/issuer/tenant.ts", "lib/secrets/owned.ts").filter(
+      (a) => a.startsWith("secretsmanager:"),
     );
     expect(allowedActions(doc)).toEqual([...called, "kms:Decrypt", "kms:GenerateDataKey"].sort());
     for (const s of allows(doc)) {
@@ -226,7 +226,7 @@ describe("SVID reader managed policy", () => {
   it("reads the SVID secret and decrypts it through Secrets Manager, nothing else", () => {
     const doc = render(PolicyTemplate.SVID_READER);
     expect(allowedActions(doc)).toEqual(
-      [...actionsCalledIn("layers/agent/svid-source.ts"), "kms:Decrypt"].sort(),
+      [...actionsCalledIn("layers/svid-secret/source.ts"), "kms:Decrypt"].sort(),
     );
     expect(statementsFor(doc, "secretsmanager:GetSecretValue")[0]?.Resource).toBe(SECRET_ARN);
     expect(statementsFor(doc, "kms:Decrypt")[0]).toMatchObject({
@@ -240,7 +240,11 @@ describe("syncer role policy", () => {
   const doc = render(PolicyTemplate.SYNCER);
 
   it("allows exactly what the syncer sends, plus its key use, logs and traces", () => {
-    const called = actionsCalledIn("functions/syncer/mirror.ts", "layers/agent/svid-source.ts");
+    const called = actionsCalledIn(
+      "functions/syncer/mirror.ts",
+      "lib/secrets/owned.ts",
+      "layers/svid-secret/source.ts",
+    );
     expect(allowedActions(doc)).toEqual(
       [
         ...called,

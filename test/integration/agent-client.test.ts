@@ -4,8 +4,6 @@ import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secre
 import { fetch } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  AgentError,
-  AgentReason,
   createDispatchers,
   createHttpsAgents,
   defaultSvidSource,
@@ -14,6 +12,8 @@ import {
   ProxyReason,
   parseRoutes,
   SvidSource,
+  SvidSourceError,
+  SvidSourceReason,
   startProxy,
 } from "../../layers/agent/index.ts";
 import { authorizeId } from "../../layers/spiffe/index.ts";
@@ -38,7 +38,7 @@ async function world(options?: Parameters<typeof agentWorld>[0]): Promise<AgentW
 function sourceFor(w: AgentWorld, clock: { now: number }) {
   const client = new SecretsManagerClient(clientConfigForAccount(w.account));
   const calls = countCalls(client);
-  const errors: AgentError[] = [];
+  const errors: SvidSourceError[] = [];
   const source = new SvidSource({
     secretName: SECRET_NAME,
     client,
@@ -83,8 +83,8 @@ describe("getSvid: a cached read with the extension's freshness rules", () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(AgentError);
-    expect((err as AgentError).reason).toBe(AgentReason.SVID_EXPIRED);
+    expect(err).toBeInstanceOf(SvidSourceError);
+    expect((err as SvidSourceError).reason).toBe(SvidSourceReason.SVID_EXPIRED);
     expect(calls.count("GetSecretValue")).toBe(2);
   });
 
@@ -99,9 +99,9 @@ describe("getSvid: a cached read with the extension's freshness rules", () => {
     });
     clock.now += HOUR;
     await source.maintain();
-    await expect(source.read()).rejects.toThrow(AgentReason.SVID_EXPIRED);
+    await expect(source.read()).rejects.toThrow(SvidSourceReason.SVID_EXPIRED);
     expect((await source.get()).svid.leaf.serialNumber).toBe(w.serial);
-    expect(errors.map((e) => e.reason)).toContain(AgentReason.SVID_EXPIRED);
+    expect(errors.map((e) => e.reason)).toContain(SvidSourceReason.SVID_EXPIRED);
   });
 });
 

@@ -271,14 +271,14 @@ describe("agent init failures go to init/error, naming the cause", () => {
       options: { secret: false as const },
       errorType: "Extension.SvidSecretUnreadable",
       message:
-        /^agent: could not read the SVID secret: "lambda-svid\/svid": ResourceNotFoundException: /,
+        /^svid-secret: could not read the SVID secret: "lambda-svid\/svid": ResourceNotFoundException: /,
     },
     {
       name: "malformed secret",
       options: { secret: "not json" },
       errorType: "Extension.SvidSecretInvalid",
       message:
-        /^agent: SVID secret is unusable: "lambda-svid\/svid": svidsecret: secret value is not a JSON object$/,
+        /^svid-secret: SVID secret is unusable: "lambda-svid\/svid": svidsecret: secret value is not a JSON object$/,
     },
     {
       name: "expired SVID",
@@ -289,7 +289,8 @@ describe("agent init failures go to init/error, naming the cause", () => {
         },
       },
       errorType: "Extension.SvidExpired",
-      message: /^agent: SVID has expired: "lambda-svid\/svid": x509svid: certificate has expired/,
+      message:
+        /^svid-secret: SVID has expired: "lambda-svid\/svid": x509svid: certificate has expired/,
     },
   ])("$name", async ({ options, errorType, message }) => {
     const w = await agentWorld(options);

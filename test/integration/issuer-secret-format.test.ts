@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SvidSource } from "../../layers/agent/svid-source.ts";
+import { SvidSource } from "../../layers/svid-secret/index.ts";
 import { issuerHarness } from "./issuer-harness.ts";
 
 /** What the agent holds after reading the account's secret with its own credentials. */

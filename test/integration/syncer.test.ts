@@ -249,12 +249,12 @@ describe("syncer against the emulator and the Keywhiz stand-in", () => {
     [
       "an expired SVID",
       { expiredSvid: true },
-      'AgentError: agent: SVID has expired: "lambda-svid/svid": x509svid: certificate has expired',
+      'SvidSourceError: svid-secret: SVID has expired: "lambda-svid/svid": x509svid: certificate has expired',
     ],
     [
       "no SVID secret",
       { noSvid: true },
-      'AgentError: agent: could not read the SVID secret: "lambda-svid/svid": ResourceNotFoundException',
+      'SvidSourceError: svid-secret: could not read the SVID secret: "lambda-svid/svid": ResourceNotFoundException',
     ],
   ])("%s: no request to Keywhiz, a clear failure", async (_name, options, message) => {
     const h = await harness(options);

@@ -11,9 +11,9 @@ import {
   SvidSecretError,
   verifyX509Svid,
 } from "../spiffe/index.ts";
-import { DEFAULT_SVID_SECRET_NAME } from "../svid-secret/index.ts";
-import { AgentError, AgentReason } from "./errors.ts";
+import { SvidSourceError, SvidSourceReason } from "./errors.ts";
 import { DEFAULT_FRESHNESS, type Freshness, type FreshnessPolicy, freshness } from "./freshness.ts";
+import { DEFAULT_SVID_SECRET_NAME } from "./name.ts";
 
 /** An SVID secret as read, with when it was read and which rotation it is. */
 export interface HeldSvid extends SvidSecret {
@@ -37,7 +37,7 @@ export interface SvidSourceOptions extends Partial<FreshnessPolicy> {
   client?: SecretReader;
   now?: () => Date;
   /** Told about background re-reads that failed; the held SVID stays in use meanwhile. */
-  onRefreshError?: (err: AgentError) => void;
+  onRefreshError?: (err: SvidSourceError) => void;
   /** Told when a read returns a different SVID than the one held. */
   onRotate?: (held: HeldSvid) => void;
 }
@@ -55,7 +55,7 @@ export class SvidSource {
   readonly secretName: string;
   private readonly policy: FreshnessPolicy;
   private readonly now: () => Date;
-  private readonly onRefreshError: (err: AgentError) => void;
+  private readonly onRefreshError: (err: SvidSourceError) => void;
   private readonly onRotate: (held: HeldSvid) => void;
   private client: SecretReader | undefined;
   private held: HeldSvid | undefined;
@@ -88,7 +88,7 @@ export class SvidSource {
    * The SVID to use now. Reads first only when none is held or it has expired;
    * when it is stale, starts a background read and returns the held one.
    *
-   * @throws {AgentError} when no unexpired SVID can be had.
+   * @throws {SvidSourceError} when no unexpired SVID can be had.
    */
   async get(): Promise<HeldSvid> {
     const state = this.freshness();
@@ -104,14 +104,15 @@ export class SvidSource {
   async maintain(): Promise<void> {
     const state = this.freshness();
     if (state === "stale") this.refreshInBackground();
-    if (state === "expired") await this.read().catch((err: AgentError) => this.onRefreshError(err));
+    if (state === "expired")
+      await this.read().catch((err: SvidSourceError) => this.onRefreshError(err));
   }
 
   /**
    * Reads and verifies the secret now; concurrent callers share one read.
    * A read that fails keeps the held SVID.
    *
-   * @throws {AgentError} naming the cause: unreadable, malformed, unverifiable or expired.
+   * @throws {SvidSourceError} naming the cause: unreadable, malformed, unverifiable or expired.
    */
   read(): Promise<HeldSvid> {
     this.reading ??= this.fetch().finally(() => {
@@ -122,7 +123,7 @@ export class SvidSource {
 
   private refreshInBackground(): void {
     if (this.reading !== undefined) return;
-    this.read().catch((err: AgentError) => this.onRefreshError(err));
+    this.read().catch((err: SvidSourceError) => this.onRefreshError(err));
   }
 
   private async fetch(): Promise<HeldSvid> {
@@ -131,9 +132,13 @@ export class SvidSource {
     try {
       value = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretName }));
     } catch (cause) {
-      throw new AgentError(AgentReason.SECRET_UNREADABLE, JSON.stringify(this.secretName), {
-        cause,
-      });
+      throw new SvidSourceError(
+        SvidSourceReason.SECRET_UNREADABLE,
+        JSON.stringify(this.secretName),
+        {
+          cause,
+        },
+      );
     }
     const fetchedAt = this.now();
     const secret = parse(this.secretName, value);
@@ -141,8 +146,8 @@ export class SvidSource {
       verifyX509Svid(secret.svid.chainPem(), secret.bundles, { now: fetchedAt });
     } catch (cause) {
       const expired = cause instanceof SvidError && cause.reason === SvidReason.EXPIRED;
-      throw new AgentError(
-        expired ? AgentReason.SVID_EXPIRED : AgentReason.SVID_NOT_VERIFIED,
+      throw new SvidSourceError(
+        expired ? SvidSourceReason.SVID_EXPIRED : SvidSourceReason.SVID_NOT_VERIFIED,
         JSON.stringify(this.secretName),
         { cause },
       );
@@ -162,6 +167,8 @@ function parse(secretName: string, value: Awaited<ReturnType<SecretReader["send"
     return parseSvidSecret(value);
   } catch (cause) {
     if (!(cause instanceof SvidSecretError)) throw cause;
-    throw new AgentError(AgentReason.SECRET_INVALID, JSON.stringify(secretName), { cause });
+    throw new SvidSourceError(SvidSourceReason.SECRET_INVALID, JSON.stringify(secretName), {
+      cause,
+    });
   }
 }

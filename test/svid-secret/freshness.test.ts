@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_FRESHNESS, freshness } from "../../layers/agent/index.ts";
+import { DEFAULT_FRESHNESS, freshness } from "../../layers/svid-secret/index.ts";
 
 const HOUR = 3_600_000;
 const NOW = new Date("2026-01-01T12:00:00Z");

@@ -9,6 +9,7 @@ import {
   type X509Svid,
 } from "../../layers/spiffe/index.ts";
 import { TestCa } from "../support/ca.ts";
+import { thrown } from "../support/thrown.ts";
 
 let ca: TestCa;
 let partner: TestCa;
@@ -23,15 +24,11 @@ beforeAll(async () => {
   keyBody = pem.keyPem.split("\n")[1] as string;
 });
 
-function reasonOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SvidSecretError);
-    expect((err as Error).message).not.toContain(keyBody.slice(0, 16));
-    return (err as SvidSecretError).reason;
-  }
-  return undefined;
+/** The reason `fn` fails with; its message must not hold any of the key. */
+function reasonOf(fn: () => unknown): string {
+  const err = thrown(fn, SvidSecretError);
+  expect(err.message).not.toContain(keyBody.slice(0, 16));
+  return err.reason;
 }
 
 describe("SVID secret document", () => {

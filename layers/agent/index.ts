@@ -8,6 +8,9 @@
  *   `@lambda-svid/agent`: {@link getSvid} and mTLS `https.Agent` / `fetch`
  *   dispatcher factories that rebuild when the SVID rotates.
  *
+ * Imports `layers/svid-secret` (the SVID it serves, and its reader), `layers/spiffe`
+ * and `lib/`; nothing from functions/ or cli/.
+ *
  * @example
  * import { createDispatchers, getSvid } from "@lambda-svid/agent";
  * import { authorizeId } from "@lambda-svid/spiffe";

@@ -7,6 +7,9 @@
  * and Bundle). Verification builds paths from the presented chain to roots of
  * the bundle of the leaf ID's own trust domain only.
  *
+ * Knows no product part and no AWS: imports Node, @peculiar's ASN.1/X.509
+ * packages and nothing of the project, so it ships alone as `@lambda-svid/spiffe`.
+ *
  * @example
  * import { parseX509Svid, X509Bundle, tlsClientOptions, authorizeId } from "./layers/spiffe/index.ts";
  * const svid = parseX509Svid(doc.x509Svid, doc.x509SvidKey);

@@ -4,7 +4,7 @@
  * key material, a secret value or the session token. Failing to read the SVID
  * is the reader's {@link SvidSourceError}.
  */
-import { causeText } from "../svid-secret/index.ts";
+import { LambdaSvidError } from "../../lib/errors/index.ts";
 
 /** Reasons the agent cannot do its work besides the SVID. */
 export const AgentReason = {
@@ -12,15 +12,17 @@ export const AgentReason = {
 } as const;
 export type AgentReason = (typeof AgentReason)[keyof typeof AgentReason];
 
-/** The agent could not talk to the Lambda runtime. */
-export class AgentError extends Error {
-  readonly reason: AgentReason;
+/**
+ * The agent could not talk to the Lambda runtime.
+ *
+ * @example
+ * throw new AgentError(AgentReason.EXTENSIONS_API, "register: no Lambda-Extension-Identifier");
+ */
+export class AgentError extends LambdaSvidError {
+  declare readonly reason: AgentReason;
 
   constructor(reason: AgentReason, detail?: string, options?: { cause?: unknown }) {
-    super(`${reason}${detail === undefined ? "" : `: ${detail}`}${causeText(options?.cause)}`, {
-      cause: options?.cause,
-    });
+    super(reason, detail, options);
     this.name = "AgentError";
-    this.reason = reason;
   }
 }

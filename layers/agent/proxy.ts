@@ -8,6 +8,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { LambdaSvidError } from "../../lib/errors/index.ts";
 import { SpiffeError } from "../spiffe/index.ts";
 import type { SvidSource } from "../svid-secret/index.ts";
 import { TOKEN_HEADER } from "./config.ts";
@@ -246,7 +247,7 @@ function forward(
 }
 
 /** Marks the upstream request the proxy itself cut for silence. */
-class UpstreamTimeoutError extends Error {
+class UpstreamTimeoutError extends LambdaSvidError {
   constructor() {
     super(ProxyReason.UPSTREAM_TIMEOUT.reason);
     this.name = "UpstreamTimeoutError";

@@ -3,7 +3,7 @@
  * carries a fixed `reason` and a message `<reason>: <detail>: <cause>`; none
  * ever holds key material or a secret value.
  */
-import { SpiffeError } from "../spiffe/index.ts";
+import { LambdaSvidError } from "../../lib/errors/index.ts";
 
 /** Reasons a reader has no SVID it may use. */
 export const SvidSourceReason = {
@@ -20,33 +20,11 @@ export type SvidSourceReason = (typeof SvidSourceReason)[keyof typeof SvidSource
  * @example
  * if (err instanceof SvidSourceError && err.reason === SvidSourceReason.SVID_EXPIRED) alarm();
  */
-export class SvidSourceError extends Error {
-  readonly reason: SvidSourceReason;
+export class SvidSourceError extends LambdaSvidError {
+  declare readonly reason: SvidSourceReason;
 
   constructor(reason: SvidSourceReason, detail?: string, options?: { cause?: unknown }) {
-    super(`${reason}${detail === undefined ? "" : `: ${detail}`}${causeText(options?.cause)}`, {
-      cause: options?.cause,
-    });
+    super(reason, detail, options);
     this.name = "SvidSourceError";
-    this.reason = reason;
   }
-}
-
-/**
- * The text a cause adds to a message: only our own errors and AWS SDK service
- * errors (whose messages name the secret, never its value) are chained.
- *
- * @example
- * causeText(new SyntaxError('Unexpected token in "hunter2"')); // ": SyntaxError"
- */
-export function causeText(cause: unknown): string {
-  if (cause instanceof SpiffeError) return `: ${cause.message}`;
-  if (cause instanceof Error && isAwsServiceError(cause))
-    return `: ${cause.name}: ${cause.message}`;
-  if (cause instanceof Error) return `: ${cause.name}`;
-  return "";
-}
-
-function isAwsServiceError(err: Error): boolean {
-  return "$metadata" in err || "$fault" in err;
 }

@@ -36,7 +36,7 @@ export {
   SvidSecretError,
   SvidSecretReason,
 } from "../spiffe/index.ts";
-export { causeText, SvidSourceError, SvidSourceReason } from "./errors.ts";
+export { SvidSourceError, SvidSourceReason } from "./errors.ts";
 export {
   DEFAULT_FRESHNESS,
   type Freshness,

@@ -10,7 +10,7 @@ import { openSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureMotoVenv, freePort } from "../tools/emulator/index.ts";
+import { answers, ensureMotoVenv, freePort } from "../tools/emulator/index.ts";
 import { CliError, CliReason } from "./errors.ts";
 
 const STATE_FILE = "emulator.json";
@@ -86,15 +86,6 @@ async function readState(): Promise<State | undefined> {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function answers(endpoint: string): Promise<boolean> {
-  try {
-    await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
     return true;
   } catch {
     return false;

@@ -17,5 +17,5 @@
  *
  * @module
  */
-export { freePort, type Moto, type MotoOptions, startMoto } from "./moto.ts";
+export { answers, freePort, type Moto, type MotoOptions, startMoto } from "./moto.ts";
 export { EmulatorSetupError, ensureMotoVenv, type VenvOptions } from "./venv.ts";

@@ -172,18 +172,30 @@ async function waitUntilAnswering(
         ? new PortTakenError(message)
         : new EmulatorSetupError(message);
     }
-    try {
-      await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-    }
+    if (await answers(endpoint)) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
   throw new EmulatorSetupError(
     `moto server did not answer on ${endpoint} within ${START_DEADLINE_MS} ms:\n${output()}`,
   );
 }
 
+/**
+ * Whether a moto server answers HTTP at `endpoint` within a second.
+ *
+ * @example
+ * if (!(await answers(state.endpoint))) await startAnother();
+ */
+export async function answers(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A loopback port that was free a moment ago. */
 export async function freePort(): Promise<number> {
   const probe = createServer();
   probe.listen(0, HOST);

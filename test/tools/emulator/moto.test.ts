@@ -3,18 +3,9 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, inject, it } from "vitest";
-import { startMoto } from "../../../tools/emulator/moto.ts";
+import { answers, startMoto } from "../../../tools/emulator/moto.ts";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
-
-async function answers(endpoint: string): Promise<boolean> {
-  try {
-    await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function stopsAnswering(endpoint: string, withinMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + withinMs;

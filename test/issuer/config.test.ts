@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadIssuerConfig } from "../../functions/issuer/config.ts";
 import { IdTemplateReason } from "../../functions/issuer/errors.ts";
-import {
-  ConfigError,
-  ConfigReason,
-  formatDuration,
-  parseDuration,
-} from "../../lib/config/index.ts";
+import { ConfigError, ConfigReason } from "../../lib/config/index.ts";
 import { thrown } from "../support/thrown.ts";
 
 const base = {
@@ -145,17 +140,5 @@ describe("issuer configuration", () => {
   it("never echoes the ExternalId", () => {
     const err = configError({ ...base, LAMBDA_SVID_EXTERNAL_ID: "bad value with spaces" });
     expect(err.message).not.toContain("bad value");
-  });
-});
-
-describe("durations", () => {
-  it("parses and formats", () => {
-    expect(parseDuration("24h")).toBe(86_400_000);
-    expect(parseDuration("1h30m")).toBe(5_400_000);
-    expect(parseDuration("250ms")).toBe(250);
-    expect(parseDuration("1.5h")).toBeUndefined();
-    expect(parseDuration("h")).toBeUndefined();
-    expect(formatDuration(5_400_000)).toBe("1h30m");
-    expect(formatDuration(-61_000)).toBe("-1m1s");
   });
 });

@@ -71,6 +71,15 @@ describe("import arrows between the parts", () => {
     ).toEqual([]);
   });
 
+  it.each([
+    ["issuer", "syncer"],
+    ["syncer", "issuer"],
+  ])("functions/%s imports nothing from the agent, the CLI or functions/%s", (own, other) => {
+    expect(
+      crossings(`functions/${own}`, under("layers/agent", "cli", "tools", `functions/${other}`)),
+    ).toEqual([]);
+  });
+
   it("the SPIFFE library knows no product part and no AWS SDK", () => {
     expect(
       crossings(

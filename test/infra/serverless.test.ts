@@ -75,7 +75,12 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
         Variables: Record<string, string>;
       }
     ).Variables;
-    const read = new Set(source("functions/issuer/config.ts").match(/LAMBDA_SVID_[A-Z_]+/g));
+    // The issuer's own settings, and the SVID secret name the contract's one reader reads for it.
+    const read = new Set(
+      ["functions/issuer/config.ts", "layers/svid-secret/name.ts"].flatMap(
+        (file) => source(file).match(/LAMBDA_SVID_[A-Z_]+/g) ?? [],
+      ),
+    );
     for (const name of Object.keys(env).filter((n) => n.startsWith("LAMBDA_SVID_")))
       expect(read).toContain(name);
     expect(env).toMatchObject({

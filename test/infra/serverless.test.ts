@@ -87,6 +87,7 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
       LAMBDA_SVID_TRUST_DOMAIN: "example.org",
       LAMBDA_SVID_CA: `acm-pca:${EXAMPLE_PARAMS.caArn}`,
       LAMBDA_SVID_EXTERNAL_ID: "{{resolve:secretsmanager:lambda-svid/external-id:SecretString}}",
+      LAMBDA_SVID_SECRET_FORMAT: "string",
     });
   });
 
@@ -147,6 +148,7 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
     expect(Object.keys(alarms).sort()).toEqual([
       "MinSecondsToExpiry",
       "RegistryEntriesInvalid",
+      "RunDeadlineReached",
       "SvidsFailed",
       "SvidsIssued",
     ]);
@@ -169,6 +171,11 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
       TreatMissingData: "breaching",
     });
     expect(alarms.SvidsFailed).toMatchObject({ ComparisonOperator: "GreaterThanThreshold" });
+    expect(alarms.RunDeadlineReached).toMatchObject({
+      Statistic: "Maximum",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
   });
 
   it("publishes the layer for nodejs22.x and nodejs24.x on both architectures, to the Organization only", () => {

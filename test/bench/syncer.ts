@@ -26,7 +26,7 @@ const OPS = [
 
 const moto = await benchEmulator();
 try {
-  const h = await syncerHarness({ optIn: "bench-*" });
+  const h = await syncerHarness({ optIn: "bench-*", keepCallInputs: false });
   const names = Array.from(
     { length: opts.secrets },
     (_, i) => `bench-${String(i).padStart(5, "0")}`,

@@ -245,4 +245,14 @@ describe("countCalls", () => {
       { SecretId: SECRET, VersionStage: "AWSCURRENT" },
     ]);
   });
+
+  it("with keepInputs false counts the same and holds nothing that was sent", async () => {
+    const client = secretsClient();
+    const calls = countCalls(client, { keepInputs: false });
+    await client.send(new GetSecretValueCommand({ SecretId: SECRET }));
+    await client.send(new GetSecretValueCommand({ SecretId: SECRET, VersionStage: "AWSCURRENT" }));
+    expect(calls.count("GetSecretValue")).toBe(2);
+    expect(calls.total).toBe(2);
+    expect(calls.inputs("GetSecretValue")).toEqual([]);
+  });
 });

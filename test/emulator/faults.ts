@@ -91,14 +91,20 @@ export interface FaultInjection extends CallCount {
 let installed = 0;
 
 /**
- * Starts counting the requests `client` sends, by operation.
+ * Starts counting the requests `client` sends, by operation. Tests that
+ * assert on what was sent keep the inputs; a benchmark passes
+ * `keepInputs: false`, so no secret value is held (`inputs` is then empty).
  *
  * @example
  * const calls = countCalls(secretsClient);
  * await syncOnce(secretsClient);
  * expect(calls.count("PutSecretValue")).toBe(0);
  */
-export function countCalls(client: MiddlewareClient): CallCount {
+export function countCalls(
+  client: MiddlewareClient,
+  options: { keepInputs?: boolean } = {},
+): CallCount {
+  const keep = options.keepInputs ?? true;
   const seen = new Map<string, unknown[]>();
   const name = `lambda-svid-count-calls-${++installed}`;
   const counter =
@@ -106,7 +112,7 @@ export function countCalls(client: MiddlewareClient): CallCount {
     (args: FinalizeHandlerArguments<object>) => {
       const operation = operationName(context);
       const inputs = seen.get(operation) ?? [];
-      inputs.push(args.input);
+      inputs.push(keep ? args.input : undefined);
       seen.set(operation, inputs);
       return next(args);
     };
@@ -117,7 +123,7 @@ export function countCalls(client: MiddlewareClient): CallCount {
   });
   return {
     count: (operation) => seen.get(operation)?.length ?? 0,
-    inputs: (operation) => [...(seen.get(operation) ?? [])],
+    inputs: (operation) => (keep ? [...(seen.get(operation) ?? [])] : []),
     get total() {
       return [...seen.values()].reduce((sum, inputs) => sum + inputs.length, 0);
     },

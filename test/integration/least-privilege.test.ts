@@ -458,25 +458,7 @@ describe("least privilege on the emulator, IAM enforced", () => {
   it("the syncer role reads only the SVID and writes only under its prefix", async () => {
     const { syncerSession, tenantA } = world;
     const sm = secrets(syncerSession);
-    await expect(sm.send(new GetSecretValueCommand({ SecretId: SECRET }))).resolves.toMatchObject({
-      Name: SECRET,
-    });
-    await denied(
-      sm.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: "x" })),
-      "secretsmanager:PutSecretValue",
-    );
-    await denied(
-      sm.send(new TagResourceCommand({ SecretId: SECRET, Tags: [{ Key: "k", Value: "v" }] })),
-      "secretsmanager:TagResource",
-    );
-    await denied(
-      sm.send(new DeleteSecretCommand({ SecretId: SECRET })),
-      "secretsmanager:DeleteSecret",
-    );
-    await denied(
-      sm.send(new CreateSecretCommand({ Name: "app/planted", SecretString: "x" })),
-      "secretsmanager:CreateSecret",
-    );
+    await expectSvidReadOnly(sm);
     await denied(
       sm.send(new PutSecretValueCommand({ SecretId: "app/config", SecretString: "x" })),
       "secretsmanager:PutSecretValue",
@@ -503,25 +485,7 @@ describe("least privilege on the emulator, IAM enforced", () => {
   it("the reader policy reads the SVID of its own account and nothing else, and writes nothing", async () => {
     const { reader, tenantB } = world;
     const sm = secrets(reader);
-    await expect(sm.send(new GetSecretValueCommand({ SecretId: SECRET }))).resolves.toMatchObject({
-      Name: SECRET,
-    });
-    await denied(
-      sm.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: "x" })),
-      "secretsmanager:PutSecretValue",
-    );
-    await denied(
-      sm.send(new TagResourceCommand({ SecretId: SECRET, Tags: [{ Key: "k", Value: "v" }] })),
-      "secretsmanager:TagResource",
-    );
-    await denied(
-      sm.send(new DeleteSecretCommand({ SecretId: SECRET })),
-      "secretsmanager:DeleteSecret",
-    );
-    await denied(
-      sm.send(new CreateSecretCommand({ Name: "app/planted", SecretString: "x" })),
-      "secretsmanager:CreateSecret",
-    );
+    await expectSvidReadOnly(sm);
     await denied(
       sm.send(new GetSecretValueCommand({ SecretId: "app/db-password" })),
       "secretsmanager:GetSecretValue",
@@ -606,3 +570,26 @@ describe("what moto does not evaluate (allowed here, denied by AWS)", () => {
     ).resolves.toMatchObject({ accessKeyId: expect.any(String) });
   });
 });
+
+/** `sm` reads the account's SVID, and may neither change it nor plant a secret outside its own. */
+async function expectSvidReadOnly(sm: SecretsManagerClient): Promise<void> {
+  await expect(sm.send(new GetSecretValueCommand({ SecretId: SECRET }))).resolves.toMatchObject({
+    Name: SECRET,
+  });
+  await denied(
+    sm.send(new PutSecretValueCommand({ SecretId: SECRET, SecretString: "x" })),
+    "secretsmanager:PutSecretValue",
+  );
+  await denied(
+    sm.send(new TagResourceCommand({ SecretId: SECRET, Tags: [{ Key: "k", Value: "v" }] })),
+    "secretsmanager:TagResource",
+  );
+  await denied(
+    sm.send(new DeleteSecretCommand({ SecretId: SECRET })),
+    "secretsmanager:DeleteSecret",
+  );
+  await denied(
+    sm.send(new CreateSecretCommand({ Name: "app/planted", SecretString: "x" })),
+    "secretsmanager:CreateSecret",
+  );
+}

@@ -10,21 +10,12 @@ import {
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
 } from "@aws-sdk/client-secrets-manager";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { clientRequestToken } from "../../lib/secrets/index.ts";
-import { CLIENT_ID, syncerHarness } from "./syncer-harness.ts";
+import { CLIENT_ID } from "./syncer-harness.ts";
+import { type Harness, syncerHarnesses } from "./syncer-harnesses.ts";
 
-type Harness = Awaited<ReturnType<typeof syncerHarness>>;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-
-async function harness(options: Parameters<typeof syncerHarness>[0] = {}): Promise<Harness> {
-  const h = await syncerHarness(options);
-  open.push(h);
-  return h;
-}
+const harness = syncerHarnesses();
 
 const KEY_SECRET = "keywhiz/.lambda-svid-sync-key";
 const NAMES = ["db-password", "api-key", "api-token", "limit"];

@@ -6,21 +6,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { KeywhizMalformation } from "../support/keywhiz.ts";
-import { CLIENT_ID, syncerHarness } from "./syncer-harness.ts";
+import { CLIENT_ID } from "./syncer-harness.ts";
+import { type Harness, syncerHarnesses } from "./syncer-harnesses.ts";
 
-type Harness = Awaited<ReturnType<typeof syncerHarness>>;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-
-async function harness(options: Parameters<typeof syncerHarness>[0] = {}): Promise<Harness> {
-  const h = await syncerHarness(options);
-  open.push(h);
-  return h;
-}
+const harness = syncerHarnesses();
 
 // Lengths 0, 1 and 2 modulo 3: no padding, "==" and "=" dropped.
 const CONTENTS: Record<string, Buffer> = {

@@ -5,20 +5,11 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
 } from "@aws-sdk/client-secrets-manager";
-import { afterEach, describe, expect, it } from "vitest";
-import { CLIENT_ID, syncerHarness } from "./syncer-harness.ts";
+import { describe, expect, it } from "vitest";
+import { CLIENT_ID } from "./syncer-harness.ts";
+import { type Harness, syncerHarnesses } from "./syncer-harnesses.ts";
 
-type Harness = Awaited<ReturnType<typeof syncerHarness>>;
-const open: Harness[] = [];
-afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
-});
-
-async function harness(options: Parameters<typeof syncerHarness>[0] = {}): Promise<Harness> {
-  const h = await syncerHarness(options);
-  open.push(h);
-  return h;
-}
+const harness = syncerHarnesses();
 
 const binary = randomBytes(4096);
 const atLimit = randomBytes(65_536);

@@ -5,8 +5,13 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { AssumeRoleCommand, type STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
-import { SVID_SECRET_OWNER, SvidSecretTag } from "../../layers/svid-secret/index.ts";
-import { tagMap, writeOwnedSecret } from "../../lib/secrets/index.ts";
+import {
+  notAfterFromDescription,
+  SVID_SECRET_OWNER,
+  SvidSecretTag,
+  svidSecretDescription,
+} from "../../layers/svid-secret/index.ts";
+import { tagMap, type WrittenSecret, writeOwnedSecret } from "../../lib/secrets/index.ts";
 import type { SecretFormat } from "./config.ts";
 import {
   SvidWriteError,
@@ -78,15 +83,24 @@ export function sessionName(identity: ResolvedIdentity): string {
   return raw.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
 }
 
-/** What DescribeSecret says about the tenant's SVID secret, without reading its value. */
+/**
+ * What the issuer knows of the tenant's SVID secret without reading its value:
+ * from DescribeSecret, or from its own record of the last write (`arn`,
+ * `versionId`), which lets a renewal write without asking first.
+ */
 export type SecretState =
   | { kind: "missing" }
   | { kind: "foreign" }
   | {
       kind: "owned";
       scheduledForDeletion: boolean;
+      arn?: string;
+      /** The secret's tags when known; a write then sets only those that differ. */
+      tags?: Readonly<Record<string, string>>;
       spiffeId: string | undefined;
       notAfter: Date | undefined;
+      /** The version labelled AWSCURRENT, when known. */
+      versionId?: string;
     };
 
 export async function readSecretState(
@@ -100,13 +114,23 @@ export async function readSecretState(
     });
     const tags = tagMap(out.Tags);
     if (tags[SvidSecretTag.OWNER] !== SVID_SECRET_OWNER) return { kind: "foreign" };
-    const notAfterTag = tags[SvidSecretTag.NOT_AFTER];
-    const notAfter = notAfterTag ? new Date(notAfterTag) : undefined;
+    // A secret written before the description carried the not-after still has it as a tag.
+    const legacyTag = tags[SvidSecretTag.NOT_AFTER];
+    const legacy = legacyTag ? new Date(legacyTag) : undefined;
+    const notAfter =
+      notAfterFromDescription(out.Description) ??
+      (legacy && !Number.isNaN(legacy.getTime()) ? legacy : undefined);
+    const current = Object.entries(out.VersionIdsToStages ?? {}).find(([, stages]) =>
+      stages.includes("AWSCURRENT"),
+    );
     return {
       kind: "owned",
       scheduledForDeletion: out.DeletedDate !== undefined,
+      ...(out.ARN ? { arn: out.ARN } : {}),
+      tags,
       spiffeId: tags[SvidSecretTag.SPIFFE_ID],
-      notAfter: notAfter && !Number.isNaN(notAfter.getTime()) ? notAfter : undefined,
+      notAfter,
+      ...(current ? { versionId: current[0] } : {}),
     };
   } catch (err) {
     if (err instanceof ResourceNotFoundException) return { kind: "missing" };
@@ -135,12 +159,14 @@ export interface SvidWrite {
 export const CREATE_ATTEMPTS = 3;
 
 /**
- * Writes the SVID document. A new secret is created with its value and tags in
- * one call; an existing one gets a new version and then its not-after tag. The
- * value goes first: if the tag update fails, the stale tag only makes the next
- * run renew early, while the reverse order could mark an old SVID as fresh.
- * The document goes in `SecretString` or `SecretBinary` as `write.format` says,
- * and a new version holds only that field, so switching formats needs nothing else.
+ * Writes the SVID document and returns the secret and version it landed in.
+ * A new secret is created with its value, tags and description in one call;
+ * an existing one gets a new version and its description (the not-after) in
+ * one UpdateSecret call, addressed by ARN when the state knows it, and a tag
+ * call only when the SPIFFE ID tag differs (or a retired not-after tag is to
+ * be removed). The document goes in `SecretString` or `SecretBinary` as
+ * `write.format` says, and a new version holds only that field, so switching
+ * formats needs nothing else.
  *
  * @param signal the run's deadline; every call is abandoned when it aborts.
  * @throws {SvidWriteError} `FOREIGN_SECRET` when the secret exists without the owner tag,
@@ -157,8 +183,8 @@ export async function writeSvidSecret(
   state: SecretState,
   write: SvidWrite,
   signal?: AbortSignal,
-): Promise<void> {
-  await writeOwnedSecret(
+): Promise<WrittenSecret> {
+  return writeOwnedSecret(
     sm,
     state,
     {
@@ -168,13 +194,12 @@ export async function writeSvidSecret(
           ? { SecretBinary: Buffer.from(write.document, "utf8") }
           : { SecretString: write.document },
       owner: SVID_SECRET_OWNER,
-      tags: [
-        { Key: SvidSecretTag.SPIFFE_ID, Value: write.spiffeId },
-        { Key: SvidSecretTag.NOT_AFTER, Value: write.notAfter.toISOString() },
-      ],
+      tags: [{ Key: SvidSecretTag.SPIFFE_ID, Value: write.spiffeId }],
+      retiredTags: [SvidSecretTag.NOT_AFTER],
       clientRequestToken: write.clientRequestToken,
       kmsKeyId: write.kmsKeyId,
-      description: "SPIFFE X509-SVID of this account's Lambda identity, written by lambda-svid",
+      description: svidSecretDescription(write.notAfter),
+      describeEachVersion: true,
     },
     {
       signal,

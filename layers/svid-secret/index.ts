@@ -6,6 +6,7 @@
  *   which {@link readSvidSecretName} alone reads and validates for every part;
  *   `serverless.yml` and the Terraform tenant module are tested against both;
  * - tags: {@link SvidSecretTag} and the issuer's owner value {@link SVID_SECRET_OWNER};
+ * - description: states the leaf's not-after ({@link svidSecretDescription});
  *   the owner tag key is `lib/secrets`' `OWNER_TAG`, shared with the syncer's mirrors;
  * - format: the JSON document, re-exported from the SPIFFE library. It stays
  *   there because it is SPIRE's `aws_secretsmanager` SVIDStore format over
@@ -36,6 +37,7 @@ export {
   SvidSecretError,
   SvidSecretReason,
 } from "../spiffe/index.ts";
+export { notAfterFromDescription, svidSecretDescription } from "./description.ts";
 export { SvidSourceError, SvidSourceReason } from "./errors.ts";
 export {
   DEFAULT_FRESHNESS,

@@ -12,7 +12,12 @@ export const SvidSecretTag = {
    */
   OWNER: OWNER_TAG,
   SPIFFE_ID: "lambda-svid:spiffe-id",
-  /** ISO 8601 not-after of the stored leaf. */
+  /**
+   * Retired: earlier issuers kept the leaf's not-after here, in a second call
+   * after the value. It now lives in the description (`svidSecretDescription`);
+   * the issuer removes this tag when it finds it, and still reads it from a
+   * secret written before.
+   */
   NOT_AFTER: "lambda-svid:not-after",
 } as const;
 

@@ -22,6 +22,7 @@ export {
   type OwnedSecretWrite,
   type SecretTag,
   type SecretValue,
+  type WrittenSecret,
   writeOwnedSecret,
 } from "./owned.ts";
 export {

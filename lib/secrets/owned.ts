@@ -11,6 +11,8 @@ import {
   RestoreSecretCommand,
   type SecretsManagerClient,
   TagResourceCommand,
+  UntagResourceCommand,
+  UpdateSecretCommand,
 } from "@aws-sdk/client-secrets-manager";
 
 /**
@@ -28,11 +30,29 @@ export interface SecretTag {
 /** Where a secret value goes; a new version holds only this one field. */
 export type SecretValue = { SecretString: string } | { SecretBinary: Uint8Array };
 
-/** What the writer must know of the secret as it stands, from DescribeSecret or ListSecrets. */
+/**
+ * What the writer must know of the secret as it stands, from DescribeSecret or
+ * ListSecrets, or from the writer's own record of what it last wrote. With an
+ * `arn`, the write addresses exactly that secret: one recreated by someone
+ * else since has another ARN, so the write fails instead of landing in it.
+ * With `tags` (the secret's current tags), only tags whose value differs are
+ * written, and none when all match.
+ */
 export type OwnedSecretState =
   | { kind: "missing" }
   | { kind: "foreign" }
-  | { kind: "owned"; scheduledForDeletion: boolean };
+  | {
+      kind: "owned";
+      scheduledForDeletion: boolean;
+      arn?: string;
+      tags?: Readonly<Record<string, string>>;
+    };
+
+/** The secret a write landed in, and the version it made current. */
+export interface WrittenSecret {
+  arn: string;
+  versionId: string;
+}
 
 export interface OwnedSecretWrite {
   name: string;
@@ -45,6 +65,15 @@ export interface OwnedSecretWrite {
   clientRequestToken: string;
   kmsKeyId: string | undefined;
   description: string;
+  /**
+   * `true`: a new version of an existing secret is written with UpdateSecret,
+   * which sets the value and the description in one call, so a description
+   * that states what the value is can never disagree with it. Otherwise
+   * PutSecretValue, and the description is set only at creation.
+   */
+  describeEachVersion?: boolean;
+  /** Tag keys to remove when the secret carries them (tags an older writer set and this one no longer keeps). */
+  retiredTags?: readonly string[];
 }
 
 export interface OwnedSecretOptions {
@@ -64,9 +93,11 @@ export interface OwnedSecretOptions {
 }
 
 /**
- * Writes `write` into the secret described by `state`. The value goes before
- * the tags: a failed tag update then only leaves a stale tag, which makes the
- * owner write again early, while the reverse order could mark old content as new.
+ * Writes `write` into the secret described by `state` and returns where it
+ * landed. The value goes before the tags: a failed tag update then only leaves
+ * a stale tag, which makes the owner write again early, while the reverse
+ * order could mark old content as new. A write to a known owned secret whose
+ * tags already match is one call.
  *
  * @throws the part's `foreign()` error when the secret is not its own, and its
  *   `conflict()` error when a secret created meanwhile stays invisible.
@@ -82,13 +113,13 @@ export async function writeOwnedSecret(
   state: OwnedSecretState,
   write: OwnedSecretWrite,
   options: OwnedSecretOptions,
-): Promise<void> {
+): Promise<WrittenSecret> {
   const { signal, recheck, attempts = 1 } = options;
   const send = { abortSignal: signal };
   let current = state;
   for (let attempt = 1; current.kind === "missing"; attempt++) {
     try {
-      await sm.send(
+      const out = await sm.send(
         new CreateSecretCommand({
           Name: write.name,
           ...write.value,
@@ -99,7 +130,7 @@ export async function writeOwnedSecret(
         }),
         send,
       );
-      return;
+      return written(out, write);
     } catch (err) {
       if (!(err instanceof ResourceExistsException) || recheck === undefined) throw err;
       if (attempt >= attempts) throw options.conflict?.(attempt) ?? err;
@@ -107,16 +138,42 @@ export async function writeOwnedSecret(
     }
   }
   if (current.kind === "foreign") throw options.foreign();
+  const secretId = current.arn ?? write.name;
   if (current.scheduledForDeletion) {
-    await sm.send(new RestoreSecretCommand({ SecretId: write.name }), send);
+    await sm.send(new RestoreSecretCommand({ SecretId: secretId }), send);
   }
-  await sm.send(
-    new PutSecretValueCommand({
-      SecretId: write.name,
-      ...write.value,
-      ClientRequestToken: write.clientRequestToken,
-    }),
+  const out = await sm.send(
+    write.describeEachVersion
+      ? new UpdateSecretCommand({
+          SecretId: secretId,
+          ...write.value,
+          Description: write.description,
+          ClientRequestToken: write.clientRequestToken,
+        })
+      : new PutSecretValueCommand({
+          SecretId: secretId,
+          ...write.value,
+          ClientRequestToken: write.clientRequestToken,
+        }),
     send,
   );
-  await sm.send(new TagResourceCommand({ SecretId: write.name, Tags: [...write.tags] }), send);
+  const held = current.tags;
+  const changed =
+    held === undefined ? write.tags : write.tags.filter((t) => held[t.Key] !== t.Value);
+  if (changed.length > 0) {
+    await sm.send(new TagResourceCommand({ SecretId: secretId, Tags: [...changed] }), send);
+  }
+  const retired = (write.retiredTags ?? []).filter((key) => held?.[key] !== undefined);
+  if (retired.length > 0) {
+    await sm.send(new UntagResourceCommand({ SecretId: secretId, TagKeys: retired }), send);
+  }
+  return written(out, write);
+}
+
+/** What CreateSecret, UpdateSecret and PutSecretValue answer: the secret's ARN and the new version. */
+function written(
+  out: { ARN?: string; VersionId?: string },
+  write: OwnedSecretWrite,
+): WrittenSecret {
+  return { arn: out.ARN ?? write.name, versionId: out.VersionId ?? write.clientRequestToken };
 }

@@ -10,13 +10,15 @@ import { readFileSync } from "node:fs";
 
 /** The policy templates, one JSON file each beside this module. */
 export const PolicyTemplate = {
-  /** The issuer's execution role (central account). */
+  /** The issuer planner's execution role (central account): registry, state table, work queue. */
   ISSUER: "issuer",
+  /** The issuer workers' execution role (central account): the CA, tenant writer roles, state table, queues. */
+  ISSUER_WORKER: "issuer-worker",
   /** Trust policy of the issuer and syncer execution roles. */
   LAMBDA_TRUST: "lambda-trust",
-  /** The writer role in a tenant account, which the issuer assumes. */
+  /** The writer role in a tenant account, which the issuer workers assume. */
   WRITER: "writer",
-  /** Trust policy of the writer role: the issuer role only, with the ExternalId. */
+  /** Trust policy of the writer role: the issuer worker role only, with the ExternalId. */
   WRITER_TRUST: "writer-trust",
   /** Managed policy that function owners attach to read the SVID. */
   SVID_READER: "svid-reader",
@@ -26,6 +28,8 @@ export const PolicyTemplate = {
   ARTIFACT_BUCKET: "artifact-bucket",
   /** Organizations resource policy that delegates account and tag reads to the issuer's account. */
   ORGANIZATIONS_DELEGATION: "organizations-delegation",
+  /** Statement on the issuer account's default event bus: the management account forwards Organizations events. */
+  ORGANIZATIONS_EVENTS: "organizations-events",
   /** Key policy of a tenant's customer-managed KMS key (written with the Terraform tenant module). */
   TENANT_KEY: "tenant-key",
 } as const;

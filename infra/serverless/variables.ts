@@ -2,7 +2,8 @@
 /**
  * What `serverless.yml` computes rather than states: the IAM policy documents
  * rendered from `infra/policies/` with the stack's parameters, the syncer
- * artifact's key, and the alarm period that follows from the schedule. The
+ * artifact's key, the alarm period that follows from the schedule, and the
+ * work queue's settings that follow from the worker parameters. The
  * parameters are validated here, so a bad one stops `sls package` with its
  * name. `variables.cjs` beside this file hands the result to the Serverless
  * Framework's `${file(...)}` variable source.
@@ -31,14 +32,34 @@ const ACCOUNT_ID = /^\d{12}$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 /** CloudWatch evaluates at most one day of data per alarm; the no-run alarm spans two periods. */
 const MAX_SCHEDULE_MINUTES = 720;
+/**
+ * An SQS event source's maximum concurrency is 2 to 1,000 (AWS); the issuer's
+ * configuration takes up to 100, and one worker is for local runs only.
+ */
+const WORKERS = { min: 2, max: 100 } as const;
+/** What LAMBDA_SVID_MAX_RECEIVES accepts (functions/issuer/config.ts). */
+const MAX_RECEIVES = { min: 1, max: 20 } as const;
 
 type Document = { [key: string]: CfnValue };
 
 export interface ServerlessVariables {
-  policies: Record<"issuer" | "lambdaTrust" | "artifactBucket", Document>;
+  policies: Record<"issuer" | "issuerWorker" | "lambdaTrust" | "artifactBucket", Document>;
+  /** The statement the management account forwards Organizations events under (an event bus policy). */
+  organizationsEvents: { statementId: string; statement: Document };
   syncerArtifactKey: string;
   /** Two schedule periods: with no completed run in this long, the no-run alarm fires. */
   noRunAlarmPeriodSeconds: number;
+  /** Concurrent workers: the event source's maximum concurrency and the worker's reserved concurrency. */
+  workers: number;
+  /** How many receives a worker gives a message before it dead-letters it (LAMBDA_SVID_MAX_RECEIVES). */
+  maxReceives: number;
+  /**
+   * The work queue's redrive maxReceiveCount: one more than the workers'
+   * limit, so the queue moves a message only when no worker could (one
+   * crashed or timed out on its last receive), never ahead of the worker's
+   * own dead-lettering, which records why.
+   */
+  redriveMaxReceiveCount: number;
 }
 
 /**
@@ -74,19 +95,50 @@ export async function serverlessVariables(resolve: ResolveVariable): Promise<Ser
       String(scheduleMinutes),
     );
 
+  const integer = async (name: string, range: { min: number; max: number }) => {
+    const expected = `a whole number from ${range.min} to ${range.max}`;
+    const value = Number(await param(name, /^[1-9]\d*$/, expected));
+    if (value < range.min || value > range.max)
+      throw new ConfigError(`param:${name}`, expected, String(value));
+    return value;
+  };
+  const workers = await integer("workers", WORKERS);
+  const maxReceives = await integer("maxReceives", MAX_RECEIVES);
+  const managementAccountId = await param(
+    "managementAccountId",
+    ACCOUNT_ID,
+    "a 12-digit account ID",
+  );
+
   const issuer = cloudFormationPolicy(PolicyTemplate.ISSUER, {
     ...PSEUDO_PARAMETERS,
-    management_account_id: await param("managementAccountId", ACCOUNT_ID, "a 12-digit account ID"),
+    management_account_id: managementAccountId,
+    org_id: orgId,
+    state_table_arn: "${IssuerStateTable.Arn}",
+    work_queue_arn: "${IssuerWorkQueue.Arn}",
+    failure_queue_arn: "${IssuerFailureQueue.Arn}",
+    function_name: String(await resolve("self:functions.issuer.name")),
+  });
+  const issuerWorker = cloudFormationPolicy(PolicyTemplate.ISSUER_WORKER, {
+    ...PSEUDO_PARAMETERS,
     org_id: orgId,
     ca_arn: await param("caArn", ACM_PCA_ARN, "the ARN of an AWS Private CA"),
     template_arn: END_ENTITY_TEMPLATE_ARN,
     writer_role_name: await param("writerRoleName", ROLE_NAME, "an IAM role name"),
-    failure_queue_arn: "${IssuerFailureQueue.Arn}",
-    function_name: String(await resolve("self:functions.issuer.name")),
+    state_table_arn: "${IssuerStateTable.Arn}",
+    work_queue_arn: "${IssuerWorkQueue.Arn}",
+    dead_letter_queue_arn: "${IssuerDeadLetterQueue.Arn}",
+    function_name: String(await resolve("self:functions.issuerWorker.name")),
   });
+  // An event bus policy takes one statement, its Sid as a property of its own.
+  const [{ Sid, ...forwarding }] = cloudFormationPolicy(PolicyTemplate.ORGANIZATIONS_EVENTS, {
+    ...PSEUDO_PARAMETERS,
+    management_account_id: managementAccountId,
+  }).Statement as [Document & { Sid: string }];
   return {
     policies: {
       issuer,
+      issuerWorker,
       lambdaTrust: cloudFormationPolicy(PolicyTemplate.LAMBDA_TRUST, {}),
       artifactBucket: cloudFormationPolicy(PolicyTemplate.ARTIFACT_BUCKET, {
         partition: PSEUDO_PARAMETERS.partition,
@@ -94,7 +146,11 @@ export async function serverlessVariables(resolve: ResolveVariable): Promise<Ser
         org_id: orgId,
       }),
     },
+    organizationsEvents: { statementId: Sid, statement: forwarding },
     syncerArtifactKey: (await syncerArtifact()).key,
     noRunAlarmPeriodSeconds: 2 * scheduleMinutes * 60,
+    workers,
+    maxReceives,
+    redriveMaxReceiveCount: maxReceives + 1,
   };
 }

@@ -16,7 +16,11 @@ import { thrown } from "../support/thrown.ts";
 const CA_ARN =
   "arn:aws:acm-pca:eu-west-1:111111111111:certificate-authority/0e2b8f4c-1a2b-4c3d-8e9f-0a1b2c3d4e5f";
 const TEMPLATE_ARN = "arn:aws:acm-pca:::template/EndEntityCertificate/V1";
-const ISSUER_ROLE_ARN = "arn:aws:iam::111111111111:role/lambda-svid-issuer";
+const ISSUER_ROLE_ARN = "arn:aws:iam::111111111111:role/lambda-svid-issuer-worker";
+const STATE_TABLE_ARN = "arn:aws:dynamodb:eu-west-1:111111111111:table/lambda-svid-issuer-state";
+const WORK_QUEUE_ARN = "arn:aws:sqs:eu-west-1:111111111111:lambda-svid-issuer-work";
+const DEAD_LETTER_QUEUE_ARN = "arn:aws:sqs:eu-west-1:111111111111:lambda-svid-issuer-dead-letter";
+const FAILURE_QUEUE_ARN = "arn:aws:sqs:eu-west-1:111111111111:lambda-svid-issuer-failures";
 const KEY_ARN = "arn:aws:kms:eu-west-1:222222222222:key/5b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e";
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:222222222222:secret:lambda-svid/svid-??????";
 
@@ -31,7 +35,10 @@ const VALUES: Record<string, string> = {
   ca_arn: CA_ARN,
   template_arn: TEMPLATE_ARN,
   writer_role_name: "lambda-svid-writer",
-  failure_queue_arn: "arn:aws:sqs:eu-west-1:111111111111:lambda-svid-issuer-failures",
+  failure_queue_arn: FAILURE_QUEUE_ARN,
+  state_table_arn: STATE_TABLE_ARN,
+  work_queue_arn: WORK_QUEUE_ARN,
+  dead_letter_queue_arn: DEAD_LETTER_QUEUE_ARN,
   function_name: "lambda-svid-fn",
   issuer_role_arn: ISSUER_ROLE_ARN,
   external_id: "lambda-svid-7f3a",
@@ -62,8 +69,13 @@ const statementsFor = (doc: PolicyDocument, action: string): PolicyStatement[] =
 
 /** Read-only actions by their verb; everything else counts as a write. */
 const READ_VERB = /^[a-z0-9-]+:(Get|List|Describe)[A-Za-z]*$/;
-/** Write actions AWS offers no resource-level permission for; their Resource can only be "*". */
-const NO_RESOURCE_LEVEL = new Set(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
+/** Actions AWS offers no resource-level permission for, so their Resource can only be "*", and why. */
+const NO_RESOURCE_LEVEL: Readonly<Record<string, string>> = {
+  "organizations:ListAccounts": "lists the whole Organization; IAM defines no resource type for it",
+  "xray:PutTraceSegments": "X-Ray defines no resource type for writing segments",
+  "xray:PutTelemetryRecords": "X-Ray defines no resource type for writing telemetry",
+};
+const noResourceLevel = (action: string) => Object.hasOwn(NO_RESOURCE_LEVEL, action);
 
 const SDK_SERVICE: Record<string, string> = {
   "@aws-sdk/client-organizations": "organizations",
@@ -117,7 +129,7 @@ describe("policy templates", () => {
         expect(s.NotResource).toBeUndefined();
         if (!list(s.Resource).includes("*")) continue;
         for (const action of list(s.Action)) {
-          if (!NO_RESOURCE_LEVEL.has(action)) expect(action).toMatch(READ_VERB);
+          if (!noResourceLevel(action)) expect(action).toMatch(READ_VERB);
         }
       }
     },
@@ -137,27 +149,101 @@ describe("resource policies", () => {
   );
 });
 
-describe("issuer role policy", () => {
+/**
+ * The issuer's two roles name a resource in every statement; "*" only for the
+ * actions IAM has no resource type for ({@link NO_RESOURCE_LEVEL} says why),
+ * in a statement whose Sid says so.
+ */
+function expectResourcesNamed(doc: PolicyDocument) {
+  for (const s of allows(doc)) {
+    if (!list(s.Resource).includes("*")) continue;
+    expect(list(s.Resource), s.Sid).toEqual(["*"]);
+    expect(s.Sid).toMatch(/NoResourceLevelPermissions$/);
+    for (const action of list(s.Action))
+      expect(noResourceLevel(action), `${action} on "*"`).toBe(true);
+  }
+}
+
+describe("issuer planner role policy", () => {
   const doc = render(PolicyTemplate.ISSUER);
 
-  it("allows exactly what the issuer sends, plus its logs, traces and failure queue", () => {
-    const called = actionsCalledIn(
-      "functions/issuer/ca/acm-pca.ts",
-      "functions/issuer/registry/organizations.ts",
-      "functions/issuer/tenant.ts",
-    ).filter((a) => !a.startsWith("secretsmanager:"));
-    expect(called).toContain("acm-pca:IssueCertificate");
-    expect(allowedActions(doc)).toEqual(
-      [
-        ...called,
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "sqs:SendMessage",
-        "xray:PutTelemetryRecords",
-        "xray:PutTraceSegments",
-      ].sort(),
-    );
+  it("allows exactly the registry reads, the state table, the work and failure queues, logs and traces", () => {
+    expect(allowedActions(doc)).toEqual([
+      "dynamodb:BatchWriteItem",
+      "dynamodb:Scan",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "organizations:DescribeAccount",
+      "organizations:ListAccounts",
+      "organizations:ListTagsForResource",
+      // One statement for the work queue, one for the failure queue.
+      "sqs:SendMessage",
+      "sqs:SendMessage",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]);
+    const called = actionsCalledIn("functions/issuer/registry/organizations.ts");
+    expect(called).toContain("organizations:ListTagsForResource");
+    for (const action of called) expect(allowedActions(doc)).toContain(action);
   });
+
+  it("never touches the CA or a tenant account", () => {
+    for (const action of allowedActions(doc)) expect(action).not.toMatch(/^(acm-pca|sts):/);
+  });
+
+  it("names its resource in every statement", () => expectResourcesNamed(doc));
+
+  it("reads only the Organization's accounts", () => {
+    for (const action of ["DescribeAccount", "ListTagsForResource"])
+      expect(statementsFor(doc, `organizations:${action}`).map((s) => s.Resource)).toEqual([
+        "arn:aws:organizations::000000000000:account/o-exampleorg1/*",
+      ]);
+  });
+
+  it("scans and writes only the state table, and sends only to the work and failure queues", () => {
+    for (const action of ["dynamodb:Scan", "dynamodb:BatchWriteItem"])
+      expect(statementsFor(doc, action).map((s) => s.Resource)).toEqual([STATE_TABLE_ARN]);
+    expect(statementsFor(doc, "sqs:SendMessage").map((s) => s.Resource)).toEqual([
+      WORK_QUEUE_ARN,
+      FAILURE_QUEUE_ARN,
+    ]);
+  });
+});
+
+describe("issuer worker role policy", () => {
+  const doc = render(PolicyTemplate.ISSUER_WORKER);
+
+  it("allows exactly the CA, the tenant writer role, the state table, the queues, logs and traces", () => {
+    expect(allowedActions(doc)).toEqual([
+      "acm-pca:DescribeCertificateAuthority",
+      "acm-pca:GetCertificate",
+      "acm-pca:GetCertificateAuthorityCertificate",
+      "acm-pca:IssueCertificate",
+      "dynamodb:BatchWriteItem",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+      "sqs:SendMessage",
+      "sts:AssumeRole",
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]);
+    // What the CA adapter and the tenant session send in the central account (Secrets
+    // Manager calls go through the writer role and are the writer policy's).
+    const called = actionsCalledIn("functions/issuer/ca/acm-pca.ts", "functions/issuer/tenant.ts");
+    expect(called).toContain("acm-pca:IssueCertificate");
+    for (const action of called.filter((a) => !a.startsWith("secretsmanager:")))
+      expect(allowedActions(doc)).toContain(action);
+  });
+
+  it("never reads the Organization", () => {
+    for (const action of allowedActions(doc)) expect(action).not.toMatch(/^organizations:/);
+  });
+
+  it("names its resource in every statement", () => expectResourcesNamed(doc));
 
   it("issues only on the configured CA and only with the end-entity template", () => {
     const [issue, ...more] = statementsFor(doc, "acm-pca:IssueCertificate");
@@ -177,15 +263,40 @@ describe("issuer role policy", () => {
     });
   });
 
-  it("reads tags of the Organization's accounts only", () => {
-    expect(statementsFor(doc, "organizations:ListTagsForResource")[0]?.Resource).toBe(
-      "arn:aws:organizations::000000000000:account/o-exampleorg1/*",
-    );
+  it("writes only the state table, receives only from the work queue, sends only to the dead-letter queue", () => {
+    expect(statementsFor(doc, "dynamodb:BatchWriteItem").map((s) => s.Resource)).toEqual([
+      STATE_TABLE_ARN,
+    ]);
+    for (const action of [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ChangeMessageVisibility",
+    ])
+      expect(statementsFor(doc, action).map((s) => s.Resource)).toEqual([WORK_QUEUE_ARN]);
+    expect(statementsFor(doc, "sqs:SendMessage").map((s) => s.Resource)).toEqual([
+      DEAD_LETTER_QUEUE_ARN,
+    ]);
+  });
+});
+
+describe("Organizations events bus policy", () => {
+  it("lets only the management account put only Organizations events on this account's default bus", () => {
+    expect(render(PolicyTemplate.ORGANIZATIONS_EVENTS).Statement).toEqual([
+      {
+        Sid: "ManagementAccountForwardsOrganizationsEvents",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::000000000000:root" },
+        Action: "events:PutEvents",
+        Resource: "arn:aws:events:eu-west-1:222222222222:event-bus/default",
+        Condition: { StringEquals: { "events:source": "aws.organizations" } },
+      },
+    ]);
   });
 });
 
 describe("tenant writer role", () => {
-  it("is trusted by the issuer role alone, and only with the ExternalId", () => {
+  it("is trusted by the issuer worker role alone, and only with the ExternalId", () => {
     const trust = render(PolicyTemplate.WRITER_TRUST);
     expect(trust.Statement).toEqual([
       {
@@ -198,7 +309,7 @@ describe("tenant writer role", () => {
     ]);
   });
 
-  it("may describe, create, put, tag and restore the SVID secret and use its key, nothing else", () => {
+  it("may describe, create, put, update, tag, untag and restore the SVID secret and use its key, nothing else", () => {
     const doc = render(PolicyTemplate.WRITER);
     const called = actionsCalledIn("functions/issuer/tenant.ts", "lib/secrets/owned.ts").filter(
       (a) => a.startsWith("secretsmanager:"),
@@ -215,10 +326,18 @@ describe("tenant writer role", () => {
           : [SECRET_ARN];
       expect(resources).toEqual(expected);
     }
-    for (const action of ["secretsmanager:PutSecretValue", "secretsmanager:RestoreSecret"])
-      expect(statementsFor(doc, action)[0]?.Condition).toEqual({
-        StringEquals: { "secretsmanager:ResourceTag/lambda-svid:owner": "lambda-svid-issuer" },
-      });
+    const owned = { "secretsmanager:ResourceTag/lambda-svid:owner": "lambda-svid-issuer" };
+    for (const action of [
+      "secretsmanager:PutSecretValue",
+      "secretsmanager:UpdateSecret",
+      "secretsmanager:RestoreSecret",
+    ])
+      expect(statementsFor(doc, action)[0]?.Condition).toEqual({ StringEquals: owned });
+    // Untagging the owner tag would hand the secret over; only the retired not-after tag goes.
+    expect(statementsFor(doc, "secretsmanager:UntagResource")[0]?.Condition).toEqual({
+      StringEquals: owned,
+      "ForAllValues:StringEquals": { "aws:TagKeys": ["lambda-svid:not-after"] },
+    });
   });
 });
 
@@ -240,11 +359,17 @@ describe("syncer role policy", () => {
   const doc = render(PolicyTemplate.SYNCER);
 
   it("allows exactly what the syncer sends, plus its key use, logs and traces", () => {
+    // The shared owned-secret writer sends UpdateSecret and UntagResource only when asked
+    // (describeEachVersion, retiredTags), which the issuer does and the syncer does not.
+    const issuerOnly = ["secretsmanager:UntagResource", "secretsmanager:UpdateSecret"];
+    expect(
+      readFileSync(new URL("../../functions/syncer/mirror.ts", import.meta.url), "utf8"),
+    ).not.toMatch(/describeEachVersion|retiredTags/);
     const called = actionsCalledIn(
       "functions/syncer/mirror.ts",
       "lib/secrets/owned.ts",
       "layers/svid-secret/source.ts",
-    );
+    ).filter((a) => !issuerOnly.includes(a));
     expect(allowedActions(doc)).toEqual(
       [
         ...called,

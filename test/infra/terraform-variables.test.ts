@@ -47,7 +47,7 @@ async function plan(inputs: Record<string, unknown>): Promise<Diagnostic[]> {
 
 function goodInputs(): Record<string, unknown> {
   return {
-    issuer_role_arn: "arn:aws:iam::111111111111:role/lambda-svid-issuer-prod",
+    issuer_role_arn: "arn:aws:iam::111111111111:role/lambda-svid-issuer-worker-prod",
     external_id: EXTERNAL_ID,
     layer_arn: "arn:aws:lambda:eu-west-1:111111111111:layer:lambda-svid:3",
     syncer: {
@@ -107,7 +107,7 @@ describe("tenant module inputs", () => {
     const details = (await plan(inputs)).map((d) => d.detail.split("\n")[0]).sort();
     expect(details).toEqual(
       [
-        'issuer_role_arn is "arn:aws:iam::1111:role/issuer"; expected an IAM role ARN such as arn:aws:iam::111111111111:role/lambda-svid-issuer.',
+        'issuer_role_arn is "arn:aws:iam::1111:role/issuer"; expected an IAM role ARN such as arn:aws:iam::111111111111:role/lambda-svid-issuer-worker-prod.',
         'writer_role_name is "writer role"; expected an IAM role name, 1 to 64 characters of A-Z a-z 0-9 _ + = , . @ -.',
         'svid_secret_name is "svid secret"; expected a Secrets Manager name, 1 to 512 characters of A-Z a-z 0-9 / _ + = . @ -.',
         'kms_key_arn is "alias/lambda-svid"; expected null or a KMS key ARN such as arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab.',

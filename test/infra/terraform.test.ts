@@ -28,7 +28,7 @@ const EXAMPLE_DIR = join(MODULE_DIR, "examples/basic");
 const POLICIES_DIR = repoPath("infra/policies");
 
 const ACCOUNT = "222222222222";
-const ISSUER_ROLE_ARN = "arn:aws:iam::111111111111:role/lambda-svid-issuer-prod";
+const ISSUER_ROLE_ARN = "arn:aws:iam::111111111111:role/lambda-svid-issuer-worker-prod";
 const EXTERNAL_ID = "lambda-svid-7f3a";
 const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/5b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e`;
 const DEPLOYER_ARN = `arn:aws:iam::${ACCOUNT}:role/terraform-deploy`;

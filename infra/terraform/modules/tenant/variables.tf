@@ -1,10 +1,10 @@
 variable "issuer_role_arn" {
-  description = "ARN of the issuer function's role in the central account; the only principal the writer role trusts."
+  description = "ARN of the issuer worker's role in the central account (stack output IssuerWorkerRoleArn); the only principal the writer role trusts."
   type        = string
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,512}$", var.issuer_role_arn))
-    error_message = "issuer_role_arn is \"${var.issuer_role_arn}\"; expected an IAM role ARN such as arn:aws:iam::111111111111:role/lambda-svid-issuer."
+    error_message = "issuer_role_arn is \"${var.issuer_role_arn}\"; expected an IAM role ARN such as arn:aws:iam::111111111111:role/lambda-svid-issuer-worker-prod."
   }
 }
 

@@ -2,7 +2,7 @@
 module "lambda_svid_tenant" {
   source = "../.."
 
-  issuer_role_arn = "arn:aws:iam::111111111111:role/lambda-svid-issuer-prod"
+  issuer_role_arn = "arn:aws:iam::111111111111:role/lambda-svid-issuer-worker-prod"
   external_id     = var.external_id
   layer_arn       = "arn:aws:lambda:eu-west-1:111111111111:layer:lambda-svid:3"
 

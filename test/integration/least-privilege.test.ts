@@ -238,6 +238,8 @@ async function deployCentral(
   const roleArn = await createRoleInAccount(account, {
     name: "lambda-svid-issuer",
     trust: renderPolicy("lambda-trust", {}),
+    // The issuer cycle here is the direct one (one process plans and issues), so its role
+    // holds both the planner's and the worker's policy.
     inline: {
       issuer: renderPolicy("issuer", {
         partition: PARTITION,
@@ -245,11 +247,23 @@ async function deployCentral(
         account_id: account,
         management_account_id: account,
         org_id: Organization?.Id ?? "",
+        state_table_arn: `arn:${PARTITION}:dynamodb:${REGION}:${account}:table/lambda-svid-issuer-state`,
+        work_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-work`,
+        failure_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-failed`,
+        function_name: "lambda-svid-issuer",
+      }),
+      worker: renderPolicy("issuer-worker", {
+        partition: PARTITION,
+        region: REGION,
+        account_id: account,
+        org_id: Organization?.Id ?? "",
         ca_arn: ca.arn,
         template_arn: END_ENTITY_TEMPLATE,
         writer_role_name: WRITER_ROLE,
-        failure_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-failed`,
-        function_name: "lambda-svid-issuer",
+        state_table_arn: `arn:${PARTITION}:dynamodb:${REGION}:${account}:table/lambda-svid-issuer-state`,
+        work_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-work`,
+        dead_letter_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-dead-letter`,
+        function_name: "lambda-svid-issuer-worker",
       }),
     },
   });

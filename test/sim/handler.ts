@@ -1,0 +1,225 @@
+/**
+ * The modelled AWS at the HTTP layer: a smithy `HttpHandler` given to real
+ * AWS SDK v3 clients as `requestHandler`. The SDK serializes, signs, retries
+ * and deserializes as it does against AWS; this handler reads the request the
+ * way AWS does (JSON 1.0/1.1 with `X-Amz-Target`, or the awsQuery form for
+ * STS), lets the service model answer from memory, and writes the answer in
+ * the service's own shape, errors included, after the operation's latency on
+ * the clock (virtual under fake timers). The caller's account comes from the
+ * request's signing key, as AWS derives it from the credentials.
+ */
+import { randomUUID } from "node:crypto";
+import type { HttpRequest } from "@smithy/types";
+import { AwsError, SimError, SimReason } from "./errors.ts";
+import type { Principals } from "./principals.ts";
+import type { ServiceModel } from "./service.ts";
+
+/** What a response needs: the shape both the current and the pinned ACM PCA client's smithy accept. */
+interface ModelResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+
+/** Requests seen, by `"Service Operation"`; throttled answers counted apart. */
+export interface CallCounts {
+  readonly calls: Map<string, number>;
+  readonly throttled: Map<string, number>;
+}
+
+/**
+ * Sleeps `ms` on the global clock at call time (the fake one when installed);
+ * rejects with an `AbortError` as the SDK's own HTTP handlers do when `signal` aborts.
+ */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0 && !signal?.aborted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      clearTimeout(timer);
+      const err = new Error("Request aborted");
+      err.name = "AbortError";
+      reject(err);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    if (signal?.aborted) abort();
+    else signal?.addEventListener("abort", abort, { once: true });
+  });
+}
+
+const ACCESS_KEY = /Credential=([^/]+)\//;
+
+/**
+ * Answers every request of every client it is given to from the service models.
+ *
+ * @example
+ * const handler = new ModelHttpHandler([secrets, pca, sts], principals);
+ * const sm = new SecretsManagerClient({ region: "us-east-1", credentials, requestHandler: handler });
+ */
+export class ModelHttpHandler {
+  readonly metadata = { handlerProtocol: "http/1.1" };
+  readonly counts: CallCounts = { calls: new Map(), throttled: new Map() };
+  private readonly byTarget = new Map<string, ServiceModel>();
+  private readonly byHost = new Map<string, ServiceModel>();
+
+  constructor(
+    services: readonly ServiceModel[],
+    private readonly principals: Principals,
+  ) {
+    for (const service of services) {
+      const p = service.protocol;
+      if (p.kind === "json") this.byTarget.set(p.target, service);
+      else this.byHost.set(p.host, service);
+    }
+  }
+
+  async handle(
+    request: HttpRequest,
+    options?: { abortSignal?: AbortSignal | { aborted: boolean } },
+  ): Promise<{ response: ModelResponse }> {
+    const signal = options?.abortSignal as AbortSignal | undefined;
+    const { service, operation, input } = this.route(request);
+    const key = `${service.name} ${operation}`;
+    this.counts.calls.set(key, (this.counts.calls.get(key) ?? 0) + 1);
+    const account = this.callerAccount(request);
+    // Half the latency before the model answers and half after, in whole virtual milliseconds.
+    const latency = service.latencyMs(operation);
+    const before = Math.floor(latency / 2);
+    await sleep(before, signal);
+    let response: ModelResponse;
+    try {
+      if (!service.admit(operation, account)) {
+        this.counts.throttled.set(key, (this.counts.throttled.get(key) ?? 0) + 1);
+        throw new AwsError(service.throttling.code, service.throttling.message);
+      }
+      response = this.answer(service, operation, await service.call(operation, input, account));
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      response = this.error(service, err);
+    }
+    await sleep(latency - before, signal);
+    return { response };
+  }
+
+  updateHttpClientConfig(): void {}
+
+  httpHandlerConfigs(): Record<string, never> {
+    return {};
+  }
+
+  destroy(): void {}
+
+  private route(request: HttpRequest): {
+    service: ServiceModel;
+    operation: string;
+    input: Record<string, unknown>;
+  } {
+    const body = bodyText(request.body);
+    const target = header(request, "x-amz-target");
+    if (target !== undefined) {
+      const dot = target.indexOf(".");
+      const service = this.byTarget.get(target.slice(0, dot));
+      if (service === undefined) throw new SimError(SimReason.UNKNOWN_SERVICE, target);
+      return {
+        service,
+        operation: target.slice(dot + 1),
+        input: body === "" ? {} : (JSON.parse(body) as Record<string, unknown>),
+      };
+    }
+    const service = this.byHost.get(request.hostname.split(".")[0] ?? "");
+    if (service === undefined) throw new SimError(SimReason.UNKNOWN_SERVICE, request.hostname);
+    const form = Object.fromEntries(new URLSearchParams(body));
+    const { Action: operation = "", Version: _version, ...input } = form;
+    return { service, operation, input };
+  }
+
+  private callerAccount(request: HttpRequest): string {
+    const accessKey = ACCESS_KEY.exec(header(request, "authorization") ?? "")?.[1] ?? "";
+    return this.principals.accountOf(accessKey);
+  }
+
+  private answer(service: ServiceModel, operation: string, output: unknown): ModelResponse {
+    const p = service.protocol;
+    const requestId = randomUUID();
+    if (p.kind === "json") {
+      return {
+        statusCode: 200,
+        headers: {
+          "content-type": `application/x-amz-json-${p.version}`,
+          "x-amzn-requestid": requestId,
+        },
+        body: Buffer.from(JSON.stringify(output ?? {})),
+      };
+    }
+    const xml = `<${operation}Response xmlns="${p.xmlns}"><${operation}Result>${toXml(output)}</${operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
+    return {
+      statusCode: 200,
+      headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
+      body: Buffer.from(xml),
+    };
+  }
+
+  private error(service: ServiceModel, err: AwsError): ModelResponse {
+    const p = service.protocol;
+    const requestId = randomUUID();
+    if (p.kind === "json") {
+      return {
+        statusCode: err.status,
+        headers: {
+          "content-type": `application/x-amz-json-${p.version}`,
+          "x-amzn-requestid": requestId,
+          "x-amzn-errortype": err.code,
+          // SQS answers JSON for clients of its awsQuery-compatible protocol with the query code beside it.
+          ...(p.queryCompatible
+            ? { "x-amzn-query-error": `${err.code};${err.status < 500 ? "Sender" : "Receiver"}` }
+            : {}),
+        },
+        body: Buffer.from(JSON.stringify({ __type: err.code, message: err.awsMessage })),
+      };
+    }
+    const type = err.status < 500 ? "Sender" : "Receiver";
+    return {
+      statusCode: err.status,
+      headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
+      body: Buffer.from(
+        `<ErrorResponse xmlns="${p.xmlns}"><Error><Type>${type}</Type><Code>${err.code}</Code><Message>${escapeXml(err.awsMessage)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      ),
+    };
+  }
+}
+
+function header(request: HttpRequest, name: string): string | undefined {
+  for (const [k, v] of Object.entries(request.headers)) if (k.toLowerCase() === name) return v;
+  return undefined;
+}
+
+function bodyText(body: unknown): string {
+  if (body === undefined || body === null) return "";
+  if (typeof body === "string") return body;
+  // A view on the bytes: Buffer.from(body) would call the SDK's body adapter's valueOf, which warns.
+  if (body instanceof Uint8Array) {
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  }
+  throw new SimError(SimReason.UNKNOWN_SERVICE, "a streamed request body");
+}
+
+function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+}
+
+/** Members as elements, in order; a Date as ISO 8601, as the awsQuery protocol writes timestamps. */
+function toXml(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value !== "object") return escapeXml(String(value));
+  return Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `<${k}>${toXml(v)}</${k}>`)
+    .join("");
+}

@@ -51,7 +51,8 @@ export class IdTemplateError extends IssuerError {
 
 /** Reasons a certificate authority adapter cannot sign. */
 export const CaReason = {
-  NOT_ISSUED: "issuer: acm-pca: the certificate waiter returned no certificate",
+  NOT_ISSUED: "issuer: acm-pca: certificate still in progress when the wait for it ran out",
+  NO_CERTIFICATE: "issuer: acm-pca: GetCertificate answered without a certificate",
   KEY_ALGORITHM: "issuer: acm-pca: CA key algorithm is not supported",
   CSR_SIGNATURE: "issuer: local CA: CSR signature does not verify",
   CA_FILE: "issuer: local CA: CA file lacks a PEM block",
@@ -188,5 +189,30 @@ export class IssuerEventError extends IssuerError {
   constructor(detail: string) {
     super(IssuerEventReason.NOT_ACCEPTED, detail);
     this.name = "IssuerEventError";
+  }
+}
+
+/** Reasons the planner and workers' own plumbing (state table, work queue) fails. */
+export const QueueReason = {
+  STORE_UNPROCESSED: "issuer: state table: items still unprocessed after retries",
+  MESSAGE_INVALID: "issuer: work message is not one the planner sends",
+  NOT_CONFIGURED: "issuer: the queued issuer needs its table and queue",
+  SEND_FAILED: "issuer: work queue: messages not accepted",
+} as const;
+export type QueueReason = (typeof QueueReason)[keyof typeof QueueReason];
+
+/**
+ * The state table or a queue did not take what the issuer sent, or a message
+ * is malformed; the detail names the table, queue or field, never a value.
+ *
+ * @example
+ * new QueueError(QueueReason.NOT_CONFIGURED, "LAMBDA_SVID_WORK_QUEUE_URL is not set");
+ */
+export class QueueError extends IssuerError {
+  declare readonly reason: QueueReason;
+
+  constructor(reason: QueueReason, detail: string) {
+    super(reason, detail);
+    this.name = "QueueError";
   }
 }

@@ -13,13 +13,48 @@ import { LambdaSvidError } from "../errors/index.ts";
 /** Clock and sleep, injectable so rate limiting can be tested without waiting. */
 export interface Timer {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves `ms` from now. When `signal` aborts first, an implementation may
+   * settle early and let go of its timer; callers that must stop at once use
+   * {@link sleep}, which rejects at the abort whatever the timer does.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * Wall-clock time and `setTimeout`, so a virtual clock that fakes those drives it too.
+ *
+ * @example
+ * const limiter = new RateLimiter(20, 20, realTimer);
+ */
 export const realTimer: Timer = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      // Cleared at the abort: an abandoned sleep must not keep a finished process alive.
+      const done = () => {
+        clearTimeout(timeout);
+        resolve();
+      };
+      const timeout = setTimeout(() => {
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }, ms);
+      signal?.addEventListener("abort", done, { once: true });
+    }),
 };
+
+/**
+ * Waits `ms` on `timer`; rejects with the signal's reason as soon as `signal`
+ * aborts (at once if it already has), so a back-off never outlives a deadline.
+ *
+ * @example
+ * await sleep(retryDelayMs, deadline.signal);
+ */
+export function sleep(ms: number, signal?: AbortSignal, timer: Timer = realTimer): Promise<void> {
+  return untilAborted(timer.sleep(ms, signal), signal);
+}
 
 /**
  * Admits at most `ratePerSecond` calls per second on average, with bursts of

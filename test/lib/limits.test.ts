@@ -1,3 +1,4 @@
+import { install } from "@sinonjs/fake-timers";
 import { describe, expect, it } from "vitest";
 import {
   DeadlineError,
@@ -5,6 +6,8 @@ import {
   LimitsReason,
   mapConcurrent,
   RateLimiter,
+  realTimer,
+  sleep,
   type Timer,
   untilAborted,
 } from "../../lib/limits/index.ts";
@@ -119,5 +122,58 @@ describe("deadlines", () => {
     await expect(untilAborted(Promise.resolve(1), deadline.signal)).rejects.toBeInstanceOf(
       DeadlineError,
     );
+  });
+});
+
+describe("sleep", () => {
+  it("waits on the given timer", async () => {
+    const timer = fakeTimer();
+    await sleep(1_500, undefined, timer);
+    expect(timer.slept).toEqual([1_500]);
+    expect(timer.now()).toBe(1_500);
+  });
+
+  it("rejects with the signal's reason as soon as it aborts, and the real timer lets go of its timeout", async () => {
+    const clock = install({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const controller = new AbortController();
+      const waiting = sleep(60_000, controller.signal);
+      expect(clock.countTimers()).toBe(1);
+      await clock.tickAsync(1_000);
+      controller.abort(new DeadlineError());
+      await expect(waiting).rejects.toBeInstanceOf(DeadlineError);
+      expect(clock.countTimers()).toBe(0);
+    } finally {
+      clock.uninstall();
+    }
+  });
+
+  it("a signal that has already aborted rejects at once without starting a timer", async () => {
+    const clock = install({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const controller = new AbortController();
+      controller.abort(new DeadlineError());
+      await expect(sleep(60_000, controller.signal)).rejects.toBeInstanceOf(DeadlineError);
+      expect(clock.countTimers()).toBe(0);
+    } finally {
+      clock.uninstall();
+    }
+  });
+
+  it("the real timer resolves after its time when nothing aborts", async () => {
+    const clock = install({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      let done = false;
+      const waiting = realTimer.sleep(500, new AbortController().signal).then(() => {
+        done = true;
+      });
+      await clock.tickAsync(499);
+      expect(done).toBe(false);
+      await clock.tickAsync(1);
+      await waiting;
+      expect(done).toBe(true);
+    } finally {
+      clock.uninstall();
+    }
   });
 });

@@ -2,16 +2,23 @@ import {
   type ACMPCAClient,
   DescribeCertificateAuthorityCommand,
   GetCertificateAuthorityCertificateCommand,
+  GetCertificateCommand,
   IssueCertificateCommand,
+  RequestInProgressException,
   type SigningAlgorithm,
-  waitUntilCertificateIssued,
 } from "@aws-sdk/client-acm-pca";
 import {
   parseCertificateChain,
   type TrustDomain,
   X509Bundle,
 } from "../../../layers/spiffe/index.ts";
-import { type RateLimiter, untilAborted } from "../../../lib/limits/index.ts";
+import {
+  type RateLimiter,
+  realTimer,
+  sleep,
+  type Timer,
+  untilAborted,
+} from "../../../lib/limits/index.ts";
 import { CaError, CaReason } from "../errors.ts";
 import type { CertificateAuthority, SignedCertificate, SignRequest } from "./port.ts";
 
@@ -34,19 +41,40 @@ export interface AcmPcaOptions {
   trustDomain: TrustDomain;
   /** Limits IssueCertificate (quota 25/s). */
   issueRate: RateLimiter;
-  /** Limits GetCertificate and the other reads (quota 75/s for GetCertificate). */
+  /** Limits GetCertificate (every poll takes a token) and the other reads (quota 75/s for GetCertificate). */
   getRate: RateLimiter;
   templateArn?: string;
-  /** How long to wait for a certificate to be issued. */
+  /**
+   * How long to wait for a certificate, from IssueCertificate's answer to the
+   * poll that gives up; waiting for `getRate` counts. Defaults to 60.
+   */
   maxWaitSeconds?: number;
+  /**
+   * The wait before the first GetCertificate. Private CA takes a moment to
+   * sign, and a poll that comes sooner only buys a RequestInProgressException
+   * against the same quota; defaults to 1000. The first retry waits as long
+   * again, each later one twice the one before, up to `pollMaxDelayMs`.
+   */
+  firstPollMs?: number;
+  /** The longest wait between two polls for one certificate; defaults to 5000. */
+  pollMaxDelayMs?: number;
+  /** Clock and sleep for the polls' waits; `realTimer` unless a test or simulation drives time. */
+  timer?: Timer;
 }
+
+const DEFAULT_MAX_WAIT_SECONDS = 60;
+const DEFAULT_FIRST_POLL_MS = 1_000;
+const DEFAULT_POLL_MAX_DELAY_MS = 5_000;
 
 /**
  * AWS Private CA adapter: IssueCertificate with an end-entity template and
- * absolute validity, then GetCertificate through the SDK waiter. The CA's
- * signing algorithm and its bundle are read once per instance (one run).
- * The run's deadline reaches every call and the waiter; because the pinned
- * client's retry back-off does not watch the signal, each wait is also raced
+ * absolute validity, then GetCertificate polls of its own: the first after
+ * `firstPollMs`, the next ones backing off, each one taking a `getRate`
+ * token, so the calls a certificate costs are counted and limited (the SDK
+ * waiter polls at once, then at times of its own, past the limiter). The
+ * CA's signing algorithm and its bundle are read once per instance (one run).
+ * The run's deadline reaches every call and every wait; because the pinned
+ * client's retry back-off does not watch the signal, each call is also raced
  * against it, so `sign` returns at the deadline whatever the SDK is doing.
  *
  * @example
@@ -92,24 +120,51 @@ export class AcmPcaCertificateAuthority implements CertificateAuthority {
       }),
       { abortSignal: signal },
     );
-    await this.options.getRate.acquire(signal);
-    const waited = await waitUntilCertificateIssued(
-      {
-        client,
-        maxWaitTime: this.options.maxWaitSeconds ?? 60,
-        minDelay: 1,
-        maxDelay: 5,
-        // A signal of its own: this waiter version claims the signal's `onabort`.
-        ...(signal === undefined ? {} : { abortSignal: AbortSignal.any([signal]) }),
-      },
-      { CertificateAuthorityArn: arn, CertificateArn: issued.CertificateArn },
-    );
-    if (signal?.aborted) throw signal.reason;
-    const certificate = (waited.reason as { Certificate?: string } | undefined)?.Certificate;
-    if (waited.state !== "SUCCESS" || !certificate) {
-      throw new CaError(CaReason.NOT_ISSUED, `${issued.CertificateArn} (${waited.state})`);
-    }
+    const certificate = await this.collect(issued.CertificateArn ?? "", signal);
     return { chainPem: `${certificate.trim()}\n${chain.intermediatesPem}` };
+  }
+
+  /**
+   * Polls GetCertificate until the certificate is ready or `maxWaitSeconds`
+   * have passed. The limiter counts polls, not requests: the client's own
+   * retries of a throttled, failed or timed-out poll happen below it.
+   */
+  private async collect(certificateArn: string, signal: AbortSignal | undefined): Promise<string> {
+    const { client, arn, getRate } = this.options;
+    const timer = this.options.timer ?? realTimer;
+    const maxWaitMs = (this.options.maxWaitSeconds ?? DEFAULT_MAX_WAIT_SECONDS) * 1000;
+    const firstPollMs = this.options.firstPollMs ?? DEFAULT_FIRST_POLL_MS;
+    const maxDelayMs = this.options.pollMaxDelayMs ?? DEFAULT_POLL_MAX_DELAY_MS;
+    const started = timer.now();
+    let waitMs = firstPollMs;
+    let retryMs = firstPollMs;
+    for (let polls = 0; ; polls++) {
+      const waitedMs = timer.now() - started;
+      if (polls > 0 && waitedMs >= maxWaitMs) {
+        throw new CaError(
+          CaReason.NOT_ISSUED,
+          `${certificateArn} after ${(waitedMs / 1000).toFixed(1)} s (polls: ${polls})`,
+        );
+      }
+      // The last wait is cut short so that one poll comes at the end of the wait.
+      await sleep(Math.min(waitMs, Math.max(0, maxWaitMs - waitedMs)), signal, timer);
+      await getRate.acquire(signal);
+      try {
+        const out = await client.send(
+          new GetCertificateCommand({
+            CertificateAuthorityArn: arn,
+            CertificateArn: certificateArn,
+          }),
+          { abortSignal: signal },
+        );
+        if (!out.Certificate) throw new CaError(CaReason.NO_CERTIFICATE, certificateArn);
+        return out.Certificate;
+      } catch (err) {
+        if (!(err instanceof RequestInProgressException)) throw err;
+      }
+      waitMs = Math.min(retryMs, maxDelayMs);
+      retryMs *= 2;
+    }
   }
 
   /** Every caller in one run passes the run's one deadline, so the first caller's signal serves all. */

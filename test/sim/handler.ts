@@ -27,6 +27,32 @@ export interface CallCounts {
   readonly throttled: Map<string, number>;
 }
 
+/** One answered request, as an observer sees it: never the answer itself. */
+export interface ObservedCall {
+  service: string;
+  operation: string;
+  /** The calling account. */
+  account: string;
+  input: Readonly<Record<string, unknown>>;
+  /** When the request arrived and when it was answered (virtual ms). */
+  startedAt: number;
+  answeredAt: number;
+  /** The error code it was answered with, if any. */
+  error: string | undefined;
+}
+
+/** A stretch of virtual time in which a share of some operations is throttled, whatever the quotas say. */
+export interface ThrottlingBurst {
+  /** `"Service Operation"` keys, e.g. `"STS AssumeRole"`. */
+  operations: readonly string[];
+  from: number;
+  until: number;
+  /** Share of matching requests refused, 0 to 1. */
+  share: number;
+  /** Source of `[0, 1)` numbers; `Math.random` when not given. */
+  random?: () => number;
+}
+
 /**
  * Sleeps `ms` on the global clock at call time (the fake one when installed);
  * rejects with an `AbortError` as the SDK's own HTTP handlers do when `signal` aborts.
@@ -61,6 +87,9 @@ const ACCESS_KEY = /Credential=([^/]+)\//;
 export class ModelHttpHandler {
   readonly metadata = { handlerProtocol: "http/1.1" };
   readonly counts: CallCounts = { calls: new Map(), throttled: new Map() };
+  /** Called after each request is answered. */
+  observer: ((call: ObservedCall) => void) | undefined;
+  private readonly bursts: ThrottlingBurst[] = [];
   private readonly byTarget = new Map<string, ServiceModel>();
   private readonly byHost = new Map<string, ServiceModel>();
 
@@ -84,23 +113,50 @@ export class ModelHttpHandler {
     const key = `${service.name} ${operation}`;
     this.counts.calls.set(key, (this.counts.calls.get(key) ?? 0) + 1);
     const account = this.callerAccount(request);
+    const startedAt = Date.now();
     // Half the latency before the model answers and half after, in whole virtual milliseconds.
     const latency = service.latencyMs(operation);
     const before = Math.floor(latency / 2);
     await sleep(before, signal);
     let response: ModelResponse;
+    let error: string | undefined;
     try {
-      if (!service.admit(operation, account)) {
+      if (this.inBurst(key, startedAt) || !service.admit(operation, account)) {
         this.counts.throttled.set(key, (this.counts.throttled.get(key) ?? 0) + 1);
         throw new AwsError(service.throttling.code, service.throttling.message);
       }
       response = this.answer(service, operation, await service.call(operation, input, account));
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
+      error = err.code;
       response = this.error(service, err);
     }
     await sleep(latency - before, signal);
+    this.observer?.({
+      service: service.name,
+      operation,
+      account,
+      input,
+      startedAt,
+      answeredAt: Date.now(),
+      error,
+    });
     return { response };
+  }
+
+  /** Throttles a share of some operations for a while, as a burst of throttling from AWS looks to a client. */
+  injectThrottling(burst: ThrottlingBurst): void {
+    this.bursts.push(burst);
+  }
+
+  private inBurst(key: string, at: number): boolean {
+    return this.bursts.some(
+      (b) =>
+        at >= b.from &&
+        at < b.until &&
+        b.operations.includes(key) &&
+        (b.random ?? Math.random)() < b.share,
+    );
   }
 
   updateHttpClientConfig(): void {}

@@ -48,19 +48,21 @@ export async function settle<T>(clock: Clock, work: Promise<T>): Promise<T> {
   });
   watched.catch(() => {});
   while (!done) {
-    await clock.tickAsync(0);
+    // One real macrotask turn runs every microtask the last timer set off.
+    await new Promise((resolve) => realSetImmediate(resolve));
     if (done) break;
     if (clock.countTimers() === 0) {
       await waitForRealWork(clock, () => done);
       continue;
     }
-    await clock.nextAsync();
+    clock.next();
   }
   return watched;
 }
 
-/** The real setTimeout, kept before any clock is installed. */
+/** The real timers, kept before any clock is installed. */
 const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+const realSetImmediate = globalThis.setImmediate.bind(globalThis);
 /** How long work may wait on real I/O (the SDK loading a module on its first call) with no timer pending. */
 const REAL_WAIT_MS = 10_000;
 
@@ -76,7 +78,6 @@ async function waitForRealWork(clock: Clock, done: () => boolean): Promise<void>
   while (!done() && clock.countTimers() === 0) {
     if (process.hrtime.bigint() > until) throw new SimError(SimReason.STALLED);
     await new Promise((resolve) => realSetTimeout(resolve, 1));
-    await clock.tickAsync(0);
   }
 }
 

@@ -1,25 +1,43 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { STSClient } from "@aws-sdk/client-sts";
+import type { SQSBatchItemFailure, SQSRecord } from "aws-lambda";
 import { RateLimiter } from "../../lib/limits/index.ts";
 import { AcmPcaCertificateAuthority } from "./ca/acm-pca.ts";
 import { LocalCertificateAuthority } from "./ca/local.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import type { IssuerConfig } from "./config.ts";
+import { QueueError, QueueReason } from "./errors.ts";
+import { type PlanReport, runPlanner } from "./planner.ts";
 import { loadRegistry, type RegistryOptions } from "./registry/index.ts";
 import { type IssuerRequest, type IssueSettings, type RunReport, runIssuer } from "./run.ts";
+import { IssuerStore } from "./store.ts";
 import { type SecretsManagerFactory, TenantAccess } from "./tenant.ts";
+import { runWorker, type WorkReport } from "./worker.ts";
 
 /** The AWS clients the issuer uses; each comes from the SDK's standard configuration chain unless given. */
 export interface IssuerClients {
   organizations?: OrganizationsClient;
   sts?: STSClient;
   pca?: ACMPCAClient;
+  dynamodb?: DynamoDBClient;
+  sqs?: SQSClient;
   secretsManagerFactory?: SecretsManagerFactory;
-  /** Opens the signing backend for one run; defaults to the adapter `LAMBDA_SVID_CA` names. */
-  openCa?: () => Promise<CertificateAuthority>;
+  /**
+   * Opens the signing backend with the given CA rate limiters; defaults to the
+   * adapter `LAMBDA_SVID_CA` names.
+   */
+  openCa?: (rates: {
+    issueRate: RateLimiter;
+    getRate: RateLimiter;
+  }) => Promise<CertificateAuthority>;
 }
+
+/** How long a worker container keeps its CA adapter (its signing algorithm and bundle) before reading them again. */
+export const CA_REUSE_MS = 3_600_000;
 
 export interface Issuer {
   run(request: IssuerRequest, remainingMs: () => number, logger: Logger): Promise<RunReport>;
@@ -48,34 +66,12 @@ export function createIssuer(
       ? { secretsManagerFactory: clients.secretsManagerFactory }
       : {}),
   });
-  let pca = clients.pca;
-  const issueRate = new RateLimiter(config.caIssueRate);
-  const getRate = new RateLimiter(config.caGetRate);
-
-  const defaultCa = async (): Promise<CertificateAuthority> => {
-    if (config.ca.kind === "local")
-      return LocalCertificateAuthority.open(config.ca.directory, config.trustDomain);
-    pca ??= new ACMPCAClient({ maxAttempts: 6 });
-    return new AcmPcaCertificateAuthority({
-      client: pca,
-      arn: config.ca.arn,
-      trustDomain: config.trustDomain,
-      issueRate,
-      getRate,
-    });
+  const rates = {
+    issueRate: new RateLimiter(config.caIssueRate),
+    getRate: new RateLimiter(config.caGetRate),
   };
-
-  const settings: IssueSettings = {
-    trustDomain: config.trustDomain.name,
-    secretName: config.secretName,
-    secretFormat: config.secretFormat,
-    kmsKeyId: config.kmsKeyId,
-    validityMs: config.validityMs,
-    renewBeforeMs: config.renewBeforeMs,
-    keyAlgorithm: config.keyAlgorithm,
-    concurrency: config.concurrency,
-    deadlineMarginMs: config.deadlineMarginMs,
-  };
+  const openCa = clients.openCa ?? caOpener(config, clients);
+  const settings = issueSettings(config, config.concurrency);
   const registry: RegistryOptions = {
     source: config.registry,
     tagKeys: config.tagKeys,
@@ -88,7 +84,7 @@ export function createIssuer(
       return runIssuer(
         {
           settings,
-          ca: await (clients.openCa ?? defaultCa)(),
+          ca: await openCa(rates),
           tenants,
           registry: (signal) => loadRegistry(registry, organizations, signal),
           now,
@@ -105,4 +101,175 @@ function partitionOf(region: string | undefined): string {
   if (region?.startsWith("cn-")) return "aws-cn";
   if (region?.startsWith("us-gov-")) return "aws-us-gov";
   return "aws";
+}
+
+/** The issue pipeline's settings from the configuration, with `concurrency` identities in flight. */
+function issueSettings(config: IssuerConfig, concurrency: number): IssueSettings {
+  return {
+    trustDomain: config.trustDomain.name,
+    secretName: config.secretName,
+    secretFormat: config.secretFormat,
+    kmsKeyId: config.kmsKeyId,
+    validityMs: config.validityMs,
+    renewBeforeMs: config.renewBeforeMs,
+    keyAlgorithm: config.keyAlgorithm,
+    concurrency,
+    deadlineMarginMs: config.deadlineMarginMs,
+  };
+}
+
+/** Opens the CA adapter `LAMBDA_SVID_CA` names, with the given rate limiters. */
+function caOpener(
+  config: IssuerConfig,
+  clients: IssuerClients,
+): (rates: { issueRate: RateLimiter; getRate: RateLimiter }) => Promise<CertificateAuthority> {
+  let pca = clients.pca;
+  return async (rates) => {
+    if (config.ca.kind === "local")
+      return LocalCertificateAuthority.open(config.ca.directory, config.trustDomain);
+    pca ??= new ACMPCAClient({ maxAttempts: 6 });
+    return new AcmPcaCertificateAuthority({
+      client: pca,
+      arn: config.ca.arn,
+      trustDomain: config.trustDomain,
+      firstPollMs: config.caFirstPollMs,
+      ...rates,
+    });
+  };
+}
+
+function required(value: string | undefined, variable: string): string {
+  if (value === undefined)
+    throw new QueueError(QueueReason.NOT_CONFIGURED, `${variable} is not set`);
+  return value;
+}
+
+export interface Planner {
+  run(request: IssuerRequest, remainingMs: () => number, logger: Logger): Promise<PlanReport>;
+}
+
+/**
+ * Wires the planner: the state table, the work queue, Organizations. Never a
+ * tenant account or the CA.
+ *
+ * @throws {QueueError} `NOT_CONFIGURED` when the table or the work queue is not configured.
+ * @example
+ * const planner = createPlanner(loadIssuerConfig(process.env));
+ * const report = await planner.run({ force: false }, () => context.getRemainingTimeInMillis(), logger);
+ */
+export function createPlanner(
+  config: IssuerConfig,
+  clients: IssuerClients = {},
+  now: () => Date = () => new Date(),
+): Planner {
+  const table = required(config.queue.stateTable, "LAMBDA_SVID_STATE_TABLE");
+  const workQueueUrl = required(config.queue.workQueueUrl, "LAMBDA_SVID_WORK_QUEUE_URL");
+  const organizations =
+    clients.organizations ?? new OrganizationsClient({ retryMode: "adaptive", maxAttempts: 8 });
+  const store = new IssuerStore(clients.dynamodb ?? new DynamoDBClient({}), table);
+  const sqs = clients.sqs ?? new SQSClient({});
+  return {
+    run: (request, remainingMs, logger) =>
+      runPlanner(
+        {
+          settings: {
+            registry: config.registry,
+            tagKeys: config.tagKeys,
+            idTemplate: config.idTemplate,
+            organizationsRate: config.organizationsRate,
+            renewBeforeMs: config.renewBeforeMs,
+            registryRefreshMs: config.queue.registryRefreshMs,
+            checkIntervalMs: config.queue.checkIntervalMs,
+            pendingTimeoutMs: config.queue.pendingTimeoutMs,
+            deadlineMarginMs: config.deadlineMarginMs,
+          },
+          store,
+          organizations,
+          sqs,
+          workQueueUrl,
+          now,
+          remainingMs,
+          logger,
+        },
+        request,
+      ),
+  };
+}
+
+export interface Worker {
+  handle(
+    records: readonly SQSRecord[],
+    remainingMs: () => number,
+    logger: Logger,
+  ): Promise<{ batchItemFailures: SQSBatchItemFailure[]; report: WorkReport }>;
+}
+
+/**
+ * Wires a worker. Its CA rate limiters take `1 / LAMBDA_SVID_WORKERS` of the
+ * configured rates, so workers running at once never exceed them together,
+ * and it keeps `rate × 3 s` identities in flight (rate share × time an identity
+ * waits on the CA and the tenant), so the CA stays busy. The CA adapter is
+ * reused by the container's invocations for {@link CA_REUSE_MS}.
+ *
+ * @throws {QueueError} `NOT_CONFIGURED` when the table or the dead-letter queue is not configured.
+ * @example
+ * const worker = createWorker(loadIssuerConfig(process.env));
+ * return (await worker.handle(event.Records, () => context.getRemainingTimeInMillis(), logger)).batchItemFailures;
+ */
+export function createWorker(
+  config: IssuerConfig,
+  clients: IssuerClients = {},
+  now: () => Date = () => new Date(),
+): Worker {
+  const table = required(config.queue.stateTable, "LAMBDA_SVID_STATE_TABLE");
+  const deadLetterQueueUrl = required(
+    config.queue.deadLetterQueueUrl,
+    "LAMBDA_SVID_DEAD_LETTER_QUEUE_URL",
+  );
+  const share = 1 / config.queue.workers;
+  const rates = {
+    issueRate: new RateLimiter(config.caIssueRate * share),
+    getRate: new RateLimiter(config.caGetRate * share),
+  };
+  const store = new IssuerStore(clients.dynamodb ?? new DynamoDBClient({}), table);
+  const sqs = clients.sqs ?? new SQSClient({});
+  const sts = clients.sts ?? new STSClient({ maxAttempts: 5 });
+  const tenants = new TenantAccess({
+    sts,
+    roleName: config.writerRole,
+    externalId: config.externalId,
+    partition: partitionOf(process.env.AWS_REGION),
+    ...(clients.secretsManagerFactory
+      ? { secretsManagerFactory: clients.secretsManagerFactory }
+      : {}),
+  });
+  const openCa = clients.openCa ?? caOpener(config, clients);
+  const inFlight = Math.max(1, Math.ceil(config.concurrency * share));
+  let ca: { adapter: Promise<CertificateAuthority>; openedAt: number } | undefined;
+  return {
+    async handle(records, remainingMs, logger) {
+      const at = now().getTime();
+      if (ca === undefined || at - ca.openedAt >= CA_REUSE_MS) {
+        ca = { adapter: openCa(rates), openedAt: at };
+        ca.adapter.catch(() => {
+          ca = undefined;
+        });
+      }
+      return runWorker(
+        {
+          settings: issueSettings(config, inFlight),
+          ca: await ca.adapter,
+          tenants,
+          store,
+          sqs,
+          deadLetterQueueUrl,
+          maxReceives: config.queue.maxReceives,
+          now,
+          remainingMs,
+          logger,
+        },
+        records,
+      );
+    },
+  };
 }

@@ -50,7 +50,34 @@ export interface IssuerConfig {
   caGetRate: number;
   organizationsRate: number;
   deadlineMarginMs: number;
+  /** The planner and its workers; absent names mean the issuer runs direct (one process, no queue). */
+  queue: QueueConfig;
+  /** First GetCertificate this long after IssueCertificate. */
+  caFirstPollMs: number;
 }
+
+/** What the queued issuer (planner → SQS → workers) is configured with. */
+export interface QueueConfig {
+  /** The DynamoDB table that remembers the registry snapshot, plans and outcomes. */
+  stateTable: string | undefined;
+  /** Where the planner sends due work. */
+  workQueueUrl: string | undefined;
+  /** Where a worker sends work that failed for good, with its reason. */
+  deadLetterQueueUrl: string | undefined;
+  /** A message that failed this many receives goes to the dead-letter queue. */
+  maxReceives: number;
+  /** Workers at once (the event source's maximum concurrency); each takes this share of the CA rates. */
+  workers: number;
+  /** Every account's tags are re-read at least this often, events or not. */
+  registryRefreshMs: number;
+  /** A secret the issuer has not written or checked for this long is checked. */
+  checkIntervalMs: number;
+  /** Queued work with no outcome after this long is queued again. */
+  pendingTimeoutMs: number;
+}
+
+/** Seconds an identity is expected in flight (CA answer, readiness, tenant calls): in-flight = rate × this. */
+const IN_FLIGHT_SECONDS = 3;
 
 const ACM_PCA_ARN =
   /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
@@ -121,6 +148,7 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
   if (!EXTERNAL_ID.test(externalId))
     throw new ConfigError("LAMBDA_SVID_EXTERNAL_ID", "2 to 1224 characters of [\\w+=,.@:/-]");
   const secretName = readSvidSecretName(r);
+  const caIssueRate = r.number("LAMBDA_SVID_CA_ISSUE_RATE", 20, 0.1, 25);
 
   return {
     trustDomain,
@@ -143,8 +171,14 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
     validityMs,
     renewBeforeMs,
     keyAlgorithm: r.oneOf("LAMBDA_SVID_KEY_ALGORITHM", ["EC_P256", "RSA_2048"] as const, "EC_P256"),
-    concurrency: r.integer("LAMBDA_SVID_CONCURRENCY", 16, 1, 256),
-    caIssueRate: r.number("LAMBDA_SVID_CA_ISSUE_RATE", 20, 0.1, 25),
+    // Enough identities in flight to keep the CA's issue rate busy while each waits on it.
+    concurrency: r.integer(
+      "LAMBDA_SVID_CONCURRENCY",
+      Math.min(256, Math.ceil(caIssueRate * IN_FLIGHT_SECONDS)),
+      1,
+      256,
+    ),
+    caIssueRate,
     caGetRate: r.number("LAMBDA_SVID_CA_GET_RATE", 60, 0.1, 75),
     organizationsRate: r.number("LAMBDA_SVID_ORGANIZATIONS_RATE", 8, 0.1, 100),
     deadlineMarginMs: r.duration(
@@ -153,6 +187,41 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
       0,
       15 * 60_000,
       "a duration such as 20s",
+    ),
+    queue: {
+      stateTable: r.optional("LAMBDA_SVID_STATE_TABLE"),
+      workQueueUrl: r.optional("LAMBDA_SVID_WORK_QUEUE_URL"),
+      deadLetterQueueUrl: r.optional("LAMBDA_SVID_DEAD_LETTER_QUEUE_URL"),
+      maxReceives: r.integer("LAMBDA_SVID_MAX_RECEIVES", 3, 1, 20),
+      workers: r.integer("LAMBDA_SVID_WORKERS", 2, 1, 100),
+      registryRefreshMs: r.duration(
+        "LAMBDA_SVID_REGISTRY_REFRESH",
+        DAY,
+        HOUR,
+        7 * DAY,
+        "a duration from 1h to 7d, such as 24h",
+      ),
+      checkIntervalMs: r.duration(
+        "LAMBDA_SVID_CHECK_INTERVAL",
+        DAY,
+        HOUR,
+        7 * DAY,
+        "a duration from 1h to 7d, such as 24h",
+      ),
+      pendingTimeoutMs: r.duration(
+        "LAMBDA_SVID_PENDING_TIMEOUT",
+        6 * HOUR,
+        10 * 60_000,
+        DAY,
+        "a duration from 10m to 24h, such as 6h",
+      ),
+    },
+    caFirstPollMs: r.duration(
+      "LAMBDA_SVID_CA_FIRST_POLL",
+      1_000,
+      0,
+      60_000,
+      "a duration up to 1m, such as 1s",
     ),
   };
 }

@@ -191,3 +191,28 @@ export class IssuerEventError extends IssuerError {
     this.name = "IssuerEventError";
   }
 }
+
+/** Reasons the planner and workers' own plumbing (state table, work queue) fails. */
+export const QueueReason = {
+  STORE_UNPROCESSED: "issuer: state table: items still unprocessed after retries",
+  MESSAGE_INVALID: "issuer: work message is not one the planner sends",
+  NOT_CONFIGURED: "issuer: the queued issuer needs its table and queue",
+  SEND_FAILED: "issuer: work queue: messages not accepted",
+} as const;
+export type QueueReason = (typeof QueueReason)[keyof typeof QueueReason];
+
+/**
+ * The state table or a queue did not take what the issuer sent, or a message
+ * is malformed; the detail names the table, queue or field, never a value.
+ *
+ * @example
+ * new QueueError(QueueReason.NOT_CONFIGURED, "LAMBDA_SVID_WORK_QUEUE_URL is not set");
+ */
+export class QueueError extends IssuerError {
+  declare readonly reason: QueueReason;
+
+  constructor(reason: QueueReason, detail: string) {
+    super(reason, detail);
+    this.name = "QueueError";
+  }
+}

@@ -6,11 +6,12 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { Tracer } from "@aws-lambda-powertools/tracer";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy from "@middy/core";
-import type { Context } from "aws-lambda";
-import { createIssuer } from "./compose.ts";
-import { loadIssuerConfig } from "./config.ts";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createIssuer, createPlanner, createWorker } from "./compose.ts";
+import { type IssuerConfig, loadIssuerConfig } from "./config.ts";
 import { parseIssuerEvent } from "./event.ts";
-import { publishMetrics } from "./report.ts";
+import type { PlanReport } from "./planner.ts";
+import { publishMetrics, publishPlanMetrics, publishWorkMetrics } from "./report.ts";
 import type { RunReport } from "./run.ts";
 
 const SERVICE = "lambda-svid-issuer";
@@ -19,13 +20,34 @@ const metrics = new Metrics({ namespace: "LambdaSvid", serviceName: SERVICE });
 const tracer = new Tracer({ serviceName: SERVICE });
 
 // Validated once per container: a bad variable fails the init with its name.
-const issuer = createIssuer(loadIssuerConfig(process.env));
+const config: IssuerConfig = loadIssuerConfig(process.env);
+// The planner when a work queue is configured; otherwise the issuer runs direct, in this process.
+const queued = config.queue.workQueueUrl !== undefined;
+const planner = queued ? createPlanner(config) : undefined;
+const direct = queued ? undefined : createIssuer(config);
+let workerInstance: ReturnType<typeof createWorker> | undefined;
 
-/** Summary returned to the invoker: counts and per-identity outcomes, no key material. */
-async function issue(event: unknown, context: Context): Promise<RunReport> {
+/** Summary returned to the invoker: what was planned (or, direct, each identity's outcome); no key material. */
+async function plan(event: unknown, context: Context): Promise<PlanReport | RunReport> {
   const request = parseIssuerEvent(event);
   logger.info("run started", { request });
-  const report = await issuer.run(request, () => context.getRemainingTimeInMillis(), logger);
+  const remainingMs = () => context.getRemainingTimeInMillis();
+  if (planner !== undefined) {
+    const report = await planner.run(request, remainingMs, logger);
+    publishPlanMetrics(report, metrics);
+    logger.info("run finished", {
+      queued: report.queued,
+      pending: report.pending,
+      minSecondsToExpiry: report.minSecondsToExpiry,
+      deadlineReached: report.deadlineReached,
+    });
+    return report;
+  }
+  const report = await (direct as ReturnType<typeof createIssuer>).run(
+    request,
+    remainingMs,
+    logger,
+  );
   publishMetrics(report, metrics);
   logger.info("run finished", {
     counts: report.counts,
@@ -35,7 +57,32 @@ async function issue(event: unknown, context: Context): Promise<RunReport> {
   return report;
 }
 
-export const handler = middy(issue)
+/** One batch of the work queue; what failed with attempts left goes back to SQS. */
+async function work(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  workerInstance ??= createWorker(config);
+  const { batchItemFailures, report } = await workerInstance.handle(
+    event.Records,
+    () => context.getRemainingTimeInMillis(),
+    logger,
+  );
+  publishWorkMetrics(report, metrics);
+  logger.info("batch finished", {
+    received: report.received,
+    deadLettered: report.deadLettered,
+    retried: report.retried,
+    deadlineReached: report.deadlineReached,
+  });
+  return { batchItemFailures };
+}
+
+/** The planner (schedule, re-issue and Organizations events), or the direct issuer without a queue. */
+export const handler = middy(plan)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));
+
+/** The worker: the work queue's SQS event source (ReportBatchItemFailures). */
+export const worker = middy(work)
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

@@ -27,6 +27,10 @@ export interface IssuerRequest {
   accounts?: readonly string[];
   services?: readonly string[];
   environments?: readonly string[];
+  /** Accounts an Organizations event says changed: the planner reads their tags first. */
+  changedAccounts?: readonly string[];
+  /** An Organizations event changed membership in a way that names no account: list again. */
+  relist?: boolean;
 }
 
 export interface RunReport {
@@ -170,7 +174,8 @@ function report(
   };
 }
 
-function wanted(identity: ResolvedIdentity, request: IssuerRequest): boolean {
+/** The identity is within the request's accounts, services and environments (each when given). */
+export function wanted(identity: ResolvedIdentity, request: IssuerRequest): boolean {
   return (
     (request.accounts === undefined || request.accounts.includes(identity.accountId)) &&
     (request.services === undefined || request.services.includes(identity.service)) &&

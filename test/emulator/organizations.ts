@@ -113,3 +113,24 @@ async function mapLimited<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * Sets tags on a member account after the fact, as an administrator would
+ * (the change an Organizations event reports).
+ *
+ * @example
+ * await tagAccount(org, account.id, { "lambda-svid:service": "renamed" });
+ */
+export async function tagAccount(
+  org: Organization,
+  accountId: string,
+  tags: Record<string, string>,
+): Promise<void> {
+  const client = new OrganizationsClient({ credentials: org.credentials });
+  await client.send(
+    new TagResourceCommand({
+      ResourceId: accountId,
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
+}

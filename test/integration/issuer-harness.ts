@@ -93,6 +93,8 @@ export async function issuerHarness(options: HarnessOptions = {}) {
     config,
     caDir,
     tenantAccounts,
+    /** The clients the issuer is built with (Organizations, STS, tenant Secrets Manager factory). */
+    clients,
     /** Runs one cycle, returning the report and everything the run logged. */
     run: runner(createIssuer(config, clients, options.now)),
     /** Another issuer over the same Organization, CA and clients, with `env` on top of the harness's settings. */

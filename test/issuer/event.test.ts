@@ -63,3 +63,55 @@ describe("issuer events", () => {
     );
   });
 });
+
+describe("Organizations change events", () => {
+  const cloudTrail = (eventName: string, detail: Record<string, unknown>) => ({
+    ...scheduled,
+    source: "aws.organizations",
+    "detail-type": "AWS API Call via CloudTrail",
+    detail: { eventSource: "organizations.amazonaws.com", eventName, ...detail },
+  });
+
+  it.each([
+    ["TagResource", { requestParameters: { resourceId: "111122223333", tags: [] } }],
+    ["UntagResource", { requestParameters: { resourceId: "111122223333", tagKeys: [] } }],
+    ["MoveAccount", { requestParameters: { accountId: "111122223333" } }],
+    ["RemoveAccountFromOrganization", { requestParameters: { accountId: "111122223333" } }],
+    ["CloseAccount", { requestParameters: { accountId: "111122223333" } }],
+  ])("%s names the account whose tags the planner reads first", (name, detail) => {
+    expect(parseIssuerEvent(cloudTrail(name, detail))).toEqual({
+      force: false,
+      changedAccounts: ["111122223333"],
+    });
+  });
+
+  it("CreateAccountResult (a service event) names the new account", () => {
+    const event = {
+      ...cloudTrail("CreateAccountResult", {
+        serviceEventDetails: {
+          createAccountStatus: { accountId: "444455556666", state: "SUCCEEDED" },
+        },
+      }),
+      "detail-type": "AWS Service Event via CloudTrail",
+    };
+    expect(parseIssuerEvent(event)).toEqual({ force: false, changedAccounts: ["444455556666"] });
+  });
+
+  it("a change that names no account (an accepted invitation, tags on an OU) lists the Organization again", () => {
+    expect(parseIssuerEvent(cloudTrail("AcceptHandshake", {}))).toEqual({
+      force: false,
+      relist: true,
+    });
+    expect(
+      parseIssuerEvent(
+        cloudTrail("TagResource", { requestParameters: { resourceId: "ou-ab12-cd34ef56" } }),
+      ),
+    ).toEqual({ force: false, relist: true });
+  });
+
+  it("another Organizations event is refused by its name", () => {
+    const err = thrown(() => parseIssuerEvent(cloudTrail("CreatePolicy", {})), IssuerEventError);
+    expect(err.reason).toBe(IssuerEventReason.NOT_ACCEPTED);
+    expect(err.message).toContain('got eventName "CreatePolicy"');
+  });
+});

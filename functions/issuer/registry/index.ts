@@ -14,7 +14,13 @@ import { entriesFromAccounts, listActiveAccounts, readOrganization } from "./org
 export type { RegistryEntry, RegistryProblem, ResolvedIdentity } from "./entries.ts";
 export { resolveEntries } from "./entries.ts";
 export { readRegistryFile } from "./file.ts";
-export { entriesFromAccounts, type MemberAccount, readOrganization } from "./organizations.ts";
+export {
+  accountTags,
+  entriesFromAccounts,
+  listActiveAccounts,
+  type MemberAccount,
+  readOrganization,
+} from "./organizations.ts";
 
 /** What reading the registry needs of the issuer's configuration. */
 export interface RegistryOptions {

@@ -160,7 +160,13 @@ export function entriesFromAccounts(
   return { entries, problems };
 }
 
-async function accountTags(
+/**
+ * One account's tags, every page, each call rate limited.
+ *
+ * @example
+ * const tags = await accountTags(client, new RateLimiter(8), "111122223333", signal);
+ */
+export async function accountTags(
   client: OrganizationsClient,
   limiter: RateLimiter,
   accountId: string,

@@ -9,7 +9,7 @@
  * spends signing is kept apart in {@link PcaModel.signingMs}: it is AWS's
  * work, not the issuer's.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { AwsError } from "./errors.ts";
 import { type Operation, requireString, type ServiceBehaviour, ServiceModel } from "./service.ts";
 import { createSigningCa, issueEndEntity, readCsr, type SigningCa } from "./x509.ts";
@@ -69,7 +69,7 @@ export class PcaModel extends ServiceModel {
       { code: "ThrottlingException", message: "Rate exceeded" },
       options.behaviour ?? PCA_DEFAULTS,
     );
-    this.arn = `arn:aws:acm-pca:us-east-1:${options.account}:certificate-authority/${randomBytes(16).toString("hex")}`;
+    this.arn = `arn:aws:acm-pca:us-east-1:${options.account}:certificate-authority/${randomUUID()}`;
     this.ca = createSigningCa(
       "lambda-svid sim root",
       new Date(Date.now() - 86_400_000),

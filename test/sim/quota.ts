@@ -49,10 +49,9 @@ export class TokenBucket {
 
   private refill(): void {
     const now = Date.now();
-    this.tokens = Math.min(
-      this.burst,
-      this.tokens + ((now - this.last) / 1000) * this.quota.ratePerSecond,
-    );
+    // A clock set back (a virtual clock installed after the bucket was made) refills nothing.
+    const elapsed = Math.max(0, now - this.last);
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.quota.ratePerSecond);
     this.last = now;
   }
 }

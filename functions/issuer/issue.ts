@@ -10,6 +10,7 @@ import { clientRequestToken, digest } from "../../lib/secrets/index.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import { checkIssued } from "./check.ts";
 import type { KeyAlgorithm, SecretFormat } from "./config.ts";
+import { SvidWriteError, SvidWriteReason } from "./errors.ts";
 import { identityLabel } from "./identity.ts";
 import { mintRequest } from "./mint.ts";
 import type { ResolvedIdentity } from "./registry/entries.ts";
@@ -73,9 +74,10 @@ export interface KnownSecret {
 /**
  * How to treat one identity:
  * - `if-due`: describe the secret, issue only when it is not fresh (or `force`);
- * - `issue`: issue now; with `known.secretArn` the secret is written by ARN
- *   without asking first, falling back to describing it when that write finds
- *   it gone, deleted, or not the issuer's;
+ * - `issue`: issue now, without asking first: with `known.secretArn` the
+ *   secret is written by ARN, falling back to describing it when that write
+ *   finds it gone, deleted, or not the issuer's; without, it is created, and
+ *   described only when it turns out to exist;
  * - `check`: describe the secret and issue only when it is not what `known`
  *   says the issuer last wrote (changed, deleted, re-tagged) or not fresh.
  */
@@ -195,7 +197,13 @@ export async function issueIdentity(
     const written = await writeSvidSecret(client, identity.accountId, state, write, signal).catch(
       async (err: unknown) => {
         // The record was out of date: the secret is gone, deleted, or no longer ours. Look, then decide.
-        if (task.known?.secretArn === undefined || !staleRecord(err) || signal.aborted) throw err;
+        if (
+          state?.kind !== "owned" ||
+          state.arn === undefined ||
+          !staleRecord(err) ||
+          signal.aborted
+        )
+          throw err;
         log.info("recorded secret not writable, describing it", { reason: errorText(err) });
         state = await readSecretState(client, settings.secretName, signal);
         if (state.kind === "foreign") throw foreignSecret(identity.accountId, settings.secretName);
@@ -222,7 +230,9 @@ export async function issueIdentity(
       return { ...base, outcome: "not-reached", stage, reason: DEADLINE_REASON, ...kept };
     const reason = errorText(err);
     log.error("failed", { stage, reason });
-    const permanent = state?.kind === "foreign";
+    // Trying again cannot make someone else's secret the issuer's.
+    const permanent =
+      err instanceof SvidWriteError && err.reason === SvidWriteReason.FOREIGN_SECRET;
     return {
       ...base,
       outcome: "failed",
@@ -237,10 +247,16 @@ export async function issueIdentity(
   }
 }
 
-/** For an `issue` task with a recorded secret: the state that record implies, so nothing is asked first. */
+/**
+ * For an `issue` task, the state to write against without asking first: the
+ * one its record implies, or none yet, so CreateSecret goes first and a
+ * secret already there (the issuer's from before the record, or someone
+ * else's) is described only then.
+ */
 function knownState(task: IssueTask): SecretState | undefined {
   const known = task.known;
-  if (task.mode !== "issue" || known?.secretArn === undefined) return undefined;
+  if (task.mode !== "issue") return undefined;
+  if (known?.secretArn === undefined) return { kind: "missing" };
   const notAfter = known.notAfter ? new Date(known.notAfter) : undefined;
   return {
     kind: "owned",

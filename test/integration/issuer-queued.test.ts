@@ -61,6 +61,9 @@ describe("queued issuer: planner, work queue, workers, state table", () => {
     expect(Object.values(again.report.queued).reduce((a, b) => a + b, 0)).toBe(0);
 
     await h.drain();
+    // A new identity's secret is created without asking first.
+    expect(calls.count("CreateSecret")).toBe(4);
+    expect(calls.count("DescribeSecret")).toBe(0);
     for (const account of h.tenantAccounts) {
       const { svid } = parseSvidSecret(await h.readSecret(account.id));
       expect(svid.id.toString()).toBe(`spiffe://example.org/prod/${account.name}`);

@@ -40,6 +40,12 @@ export interface EventSource {
   /** Invocations made, and the most that ran at once. */
   readonly invocations: number;
   readonly peakConcurrency: number;
+  /**
+   * SQS requests the event source made: receives that returned messages,
+   * receives that found none (Lambda's pollers make those all day, whatever
+   * the queue holds), and delete batches.
+   */
+  readonly requests: { receives: number; emptyReceives: number; deletes: number };
 }
 
 /**
@@ -55,6 +61,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   let invocations = 0;
   let peak = 0;
   let lastBusy = Date.now();
+  const requests = { receives: 0, emptyReceives: 0, deletes: 0 };
   const arn = `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split("/").pop()}`;
 
   const receive = async (max: number): Promise<Message[]> => {
@@ -67,7 +74,10 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         MessageAttributeNames: ["All"],
       }),
     );
-    return out.Messages ?? [];
+    const messages = out.Messages ?? [];
+    if (messages.length > 0) requests.receives++;
+    else requests.emptyReceives++;
+    return messages;
   };
 
   const poller = async () => {
@@ -90,6 +100,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
         const done = batch.filter((m) => !failed.has(m.MessageId as string));
         for (let i = 0; i < done.length; i += 10) {
+          requests.deletes++;
           await options.sqs.send(
             new DeleteMessageBatchCommand({
               QueueUrl: options.queueUrl,
@@ -126,6 +137,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     get peakConcurrency() {
       return peak;
     },
+    requests,
   };
 }
 

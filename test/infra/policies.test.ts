@@ -82,6 +82,12 @@ const SDK_SERVICE: Record<string, string> = {
   "@aws-sdk/client-acm-pca": "acm-pca",
   "@aws-sdk/client-secrets-manager": "secretsmanager",
   "@aws-sdk/client-sts": "sts",
+  "@aws-sdk/client-dynamodb": "dynamodb",
+  "@aws-sdk/client-sqs": "sqs",
+};
+/** Calls IAM authorizes as another action: a batch as the action it batches. */
+const AUTHORIZED_AS: Readonly<Record<string, string>> = {
+  "sqs:SendMessageBatch": "sqs:SendMessage",
 };
 
 /** The IAM actions the given source files send, from the `new XCommand(` calls and their imports. */
@@ -94,8 +100,10 @@ function actionsCalledIn(...files: string[]): string[] {
       if (service === undefined) continue;
       for (const raw of (names as string).split(",")) {
         const name = raw.replace(/^\s*type\s+/, "").trim();
-        if (name.endsWith("Command") && source.includes(`new ${name}(`))
-          actions.add(`${service}:${name.slice(0, -"Command".length)}`);
+        if (name.endsWith("Command") && source.includes(`new ${name}(`)) {
+          const action = `${service}:${name.slice(0, -"Command".length)}`;
+          actions.add(AUTHORIZED_AS[action] ?? action);
+        }
         // The SDK waiter polls GetCertificate.
         if (name === "waitUntilCertificateIssued") actions.add("acm-pca:GetCertificate");
       }
@@ -277,6 +285,27 @@ describe("issuer worker role policy", () => {
     expect(statementsFor(doc, "sqs:SendMessage").map((s) => s.Resource)).toEqual([
       DEAD_LETTER_QUEUE_ARN,
     ]);
+  });
+});
+
+describe("issuer planner and worker policies together", () => {
+  it("allow every call the issuer sends in the central account", () => {
+    const allowed = new Set([
+      ...allowedActions(render(PolicyTemplate.ISSUER)),
+      ...allowedActions(render(PolicyTemplate.ISSUER_WORKER)),
+    ]);
+    // Secrets Manager calls go through the tenant writer role; the writer policy's test has them.
+    const called = actionsCalledIn(
+      "functions/issuer/ca/acm-pca.ts",
+      "functions/issuer/registry/organizations.ts",
+      "functions/issuer/tenant.ts",
+      "functions/issuer/store.ts",
+      "functions/issuer/queue.ts",
+    ).filter((a) => !a.startsWith("secretsmanager:"));
+    expect(called).toEqual(
+      expect.arrayContaining(["dynamodb:BatchWriteItem", "dynamodb:Scan", "sqs:SendMessage"]),
+    );
+    for (const action of called) expect(allowed).toContain(action);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 import { createPlanner, createWorker } from "../../functions/issuer/compose.ts";
 import { loadIssuerConfig } from "../../functions/issuer/config.ts";
 import type { PlanReport } from "../../functions/issuer/planner.ts";
@@ -31,11 +32,15 @@ export interface QueuedHarnessOptions extends HarnessOptions {
   workerRemainingMs?: () => number;
 }
 
-/** Creates the table and the two queues as serverless.yml declares them. */
-export async function createQueuedResources(maxReceives: number, visibilitySeconds: number) {
+/** Creates the table and the two queues as serverless.yml declares them, with `clientConfig`'s credentials (the default account's by default). */
+export async function createQueuedResources(
+  maxReceives: number,
+  visibilitySeconds: number,
+  clientConfig: { credentials?: AwsCredentialIdentityProvider } = {},
+) {
   const suffix = randomBytes(4).toString("hex");
-  const dynamodb = new DynamoDBClient({});
-  const sqs = new SQSClient({});
+  const dynamodb = new DynamoDBClient(clientConfig);
+  const sqs = new SQSClient(clientConfig);
   const table = `lambda-svid-issuer-state-${suffix}`;
   await dynamodb.send(
     new CreateTableCommand({

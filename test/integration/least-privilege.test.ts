@@ -4,7 +4,10 @@
  * moto server of this file's own that checks every request against IAM
  * (`startMoto({ enforceIam: true })`). A real issuer cycle and a real syncer
  * cycle run under those roles' credentials and succeed; the same credentials
- * are denied everything else asked of them below.
+ * are denied everything else asked of them below. The queued issuer runs the
+ * same way: its planner and its workers each under their own role
+ * (`issuer.json`, `issuer-worker.json`), against a state table and queues in
+ * the central account.
  *
  * The account model: moto keeps one backend per account id and puts each
  * request in the account of its key. AssumeRole credentials belong to the
@@ -21,11 +24,13 @@
  *   wins, otherwise some Allow must match the action and the resource;
  *   `Action`/`NotAction` and `Resource` with the `*` and `?` wildcards (actions
  *   case-sensitively, where AWS ignores case);
- * - resources: the role ARN for sts:AssumeRole (moto's own), and through
- *   `tools/emulator/iam_authorization.py` the secret ARN for Secrets Manager,
- *   the CA ARN for ACM PCA and the account ARN for Organizations tag calls;
- *   every other action of these services, and every other service, is judged
- *   against the resource "*";
+ * - resources: the role ARN for sts:AssumeRole and the queue ARN for SQS
+ *   (moto's own), and through `tools/emulator/iam_authorization.py` the
+ *   secret ARN for Secrets Manager, the CA ARN for ACM PCA, the account ARN
+ *   for Organizations tag calls and the table ARN for DynamoDB; SQS batch
+ *   calls as the action AWS authorizes them as (SendMessageBatch as
+ *   sqs:SendMessage); every other action of these services, and every other
+ *   service, is judged against the resource "*";
  * - trust policies only when the role is in the caller's own account: the
  *   principal must be the caller's exact ARN (an IAM user; a role session's ARN
  *   never equals the role ARN a trust policy names), and a `StringEquals` on
@@ -45,7 +50,9 @@
  *   Organizations delegation policy), SCPs, permission boundaries, session policies;
  * - KMS: Secrets Manager never calls KMS here, so no kms:* statement is exercised;
  * - the extra permission AWS wants for tags given in CreateSecret
- *   (secretsmanager:TagResource); logs, X-Ray and SQS (not called in-process);
+ *   (secretsmanager:TagResource); logs, X-Ray and the failure queue (not
+ *   called in-process); Lambda's own SQS event source, which a local stand-in
+ *   (`test/support/event-source.ts`) plays here with the worker role;
  * - the issuer's ACM PCA signing in the cycle: the cycle signs with the local CA
  *   (moto's CA ignores Validity), so the issuer role's CA statements are probed
  *   directly instead.
@@ -55,14 +62,18 @@
  * `...:secret:${SecretId}` of the service authorization reference; AWS answers
  * AccessDeniedException, not ResourceNotFoundException, when no statement covers it.
  */
+
+import { Logger } from "@aws-lambda-powertools/logger";
 import {
   ACMPCAClient,
   CreateCertificateAuthorityCommand,
   GetCertificateAuthorityCertificateCommand,
   IssueCertificateCommand,
 } from "@aws-sdk/client-acm-pca";
+import { DeleteTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import {
   DescribeOrganizationCommand,
+  ListAccountsCommand,
   ListTagsForResourceCommand,
   OrganizationsClient,
   TagResourceCommand as TagAccountCommand,
@@ -76,10 +87,21 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
 } from "@aws-sdk/client-secrets-manager";
+import {
+  type Message,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPlanner, createWorker } from "../../functions/issuer/compose.ts";
+import { loadIssuerConfig } from "../../functions/issuer/config.ts";
 import { mintRequest } from "../../functions/issuer/mint.ts";
+import type { PlanReport } from "../../functions/issuer/planner.ts";
+import { IssuerStore } from "../../functions/issuer/store.ts";
 import { type PolicyDocument, renderPolicy } from "../../infra/policies/render.ts";
 import { parseSpiffeId, parseSvidSecret } from "../../layers/spiffe/index.ts";
 import { type Moto, startMoto } from "../../tools/emulator/index.ts";
@@ -88,7 +110,10 @@ import { assumeRole, createRoleInAccount, createUserInAccount } from "../emulato
 import { createPrivateCa } from "../emulator/pca.ts";
 import { pointSdkAtEmulator } from "../emulator/sdk-env.ts";
 import { createSecretInAccount } from "../emulator/secrets.ts";
+import { captureOutput } from "../support/capture.ts";
+import { startEventSource } from "../support/event-source.ts";
 import { issuerHarness } from "./issuer-harness.ts";
+import { createQueuedResources } from "./issuer-queued-harness.ts";
 import { CLIENT_ID, syncerHarness } from "./syncer-harness.ts";
 
 const PARTITION = "aws";
@@ -121,9 +146,15 @@ const ALLOW_ASSUME: Record<string, PolicyDocument> = {
 /** The central account as the issuer's deployment leaves it. */
 interface Central {
   account: string;
+  /** The direct issuer's role (one process plans and issues): the planner's and the worker's policies. */
   roleArn: string;
   /** The issuer role's session, as the Lambda runtime hands it to the function. */
   session: AwsCredentialIdentity;
+  /** The queued issuer's roles as serverless.yml deploys them, each with its own session. */
+  planner: { roleArn: string; session: AwsCredentialIdentity };
+  worker: { roleArn: string; session: AwsCredentialIdentity };
+  /** The state table and queues of the queued issuer. */
+  queued: Awaited<ReturnType<typeof createQueuedResources>>;
   caArn: string;
   /** Another CA in the same account, which the issuer is not configured for. */
   otherCaArn: string;
@@ -162,8 +193,10 @@ async function buildWorld() {
       for (const tenant of org.accounts) {
         await createRoleInAccount(tenant.id, {
           name: WRITER_ROLE,
+          // As deployed: the worker role is the one the writer trusts. Moto does not judge trust
+          // across accounts, so the direct issuer's role may assume it here too.
           trust: renderPolicy("writer-trust", {
-            issuer_role_arn: central.roleArn,
+            issuer_role_arn: central.worker.roleArn,
             external_id: EXTERNAL_ID,
           }),
           inline: { writer: renderPolicy("writer", tenantValues(tenant.id)) },
@@ -222,10 +255,16 @@ async function buildWorld() {
     }),
   };
 
-  return { central, trustProbe, issuer, tenantA, tenantB, reader, syncer, syncerSession };
+  const queued = queuedIssuer(central, issuer.caDir);
+
+  return { central, trustProbe, issuer, queued, tenantA, tenantB, reader, syncer, syncerSession };
 }
 
-/** The issuer's role from `issuer.json` and the CAs, in the Organization's management account. */
+/**
+ * The issuer's roles, the CAs, the state table and the queues, in the
+ * Organization's management account: the planner's role from `issuer.json`,
+ * the worker's from `issuer-worker.json`, and the direct issuer's with both.
+ */
 async function deployCentral(
   account: string,
   admin: AwsCredentialIdentityProvider,
@@ -235,44 +274,123 @@ async function deployCentral(
   );
   const ca = await createPrivateCa({ accountId: account });
   const otherCa = await createPrivateCa({ accountId: account });
-  const roleArn = await createRoleInAccount(account, {
-    name: "lambda-svid-issuer",
-    trust: renderPolicy("lambda-trust", {}),
-    // The issuer cycle here is the direct one (one process plans and issues), so its role
-    // holds both the planner's and the worker's policy.
-    inline: {
-      issuer: renderPolicy("issuer", {
-        partition: PARTITION,
-        region: REGION,
-        account_id: account,
-        management_account_id: account,
-        org_id: Organization?.Id ?? "",
-        state_table_arn: `arn:${PARTITION}:dynamodb:${REGION}:${account}:table/lambda-svid-issuer-state`,
-        work_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-work`,
-        failure_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-failed`,
-        function_name: "lambda-svid-issuer",
-      }),
-      worker: renderPolicy("issuer-worker", {
-        partition: PARTITION,
-        region: REGION,
-        account_id: account,
-        org_id: Organization?.Id ?? "",
-        ca_arn: ca.arn,
-        template_arn: END_ENTITY_TEMPLATE,
-        writer_role_name: WRITER_ROLE,
-        state_table_arn: `arn:${PARTITION}:dynamodb:${REGION}:${account}:table/lambda-svid-issuer-state`,
-        work_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-work`,
-        dead_letter_queue_arn: `arn:${PARTITION}:sqs:${REGION}:${account}:lambda-svid-issuer-dead-letter`,
-        function_name: "lambda-svid-issuer-worker",
-      }),
-    },
+  // Nothing here is meant to come back, so a message stays hidden well past any worker's turn.
+  const queued = await createQueuedResources(3, 30, clientConfigForAccount(account));
+  const arn = (service: string, resource: string) =>
+    `arn:${PARTITION}:${service}:${REGION}:${account}:${resource}`;
+  const queueArn = (url: string) => arn("sqs", url.split("/").pop() as string);
+  const shared = { partition: PARTITION, region: REGION, account_id: account };
+  const orgId = Organization?.Id ?? "";
+  const planner = renderPolicy("issuer", {
+    ...shared,
+    management_account_id: account,
+    org_id: orgId,
+    state_table_arn: arn("dynamodb", `table/${queued.table}`),
+    work_queue_arn: queueArn(queued.workQueueUrl),
+    failure_queue_arn: arn("sqs", "lambda-svid-issuer-failures"),
+    function_name: "lambda-svid-issuer",
   });
+  const worker = renderPolicy("issuer-worker", {
+    ...shared,
+    org_id: orgId,
+    ca_arn: ca.arn,
+    template_arn: END_ENTITY_TEMPLATE,
+    writer_role_name: WRITER_ROLE,
+    state_table_arn: arn("dynamodb", `table/${queued.table}`),
+    work_queue_arn: queueArn(queued.workQueueUrl),
+    dead_letter_queue_arn: queueArn(queued.deadLetterQueueUrl),
+    function_name: "lambda-svid-issuer-worker",
+  });
+  const role = async (name: string, inline: Record<string, PolicyDocument>) => {
+    const roleArn = await createRoleInAccount(account, {
+      name,
+      trust: renderPolicy("lambda-trust", {}),
+      inline,
+    });
+    return { roleArn, session: await assumeRole(roleArn, name) };
+  };
+  const direct = await role("lambda-svid-issuer-direct", { planner, worker });
   return {
     account,
-    roleArn,
-    session: await assumeRole(roleArn, "lambda-svid-issuer"),
+    roleArn: direct.roleArn,
+    session: direct.session,
+    planner: await role("lambda-svid-issuer", { planner }),
+    worker: await role("lambda-svid-issuer-worker", { worker }),
+    queued,
     caArn: ca.arn,
     otherCaArn: otherCa.arn,
+  };
+}
+
+/**
+ * The queued issuer in the central account: its planner with the planner
+ * role's clients, its workers with the worker role's, fed from the work queue
+ * by the local event source over the worker role's SQS client.
+ */
+function queuedIssuer(central: Central, caDir: string) {
+  const config = loadIssuerConfig({
+    LAMBDA_SVID_TRUST_DOMAIN: "example.org",
+    LAMBDA_SVID_CA: `local:${caDir}`,
+    LAMBDA_SVID_EXTERNAL_ID: EXTERNAL_ID,
+    LAMBDA_SVID_WRITER_ROLE: WRITER_ROLE,
+    LAMBDA_SVID_STATE_TABLE: central.queued.table,
+    LAMBDA_SVID_WORK_QUEUE_URL: central.queued.workQueueUrl,
+    LAMBDA_SVID_DEAD_LETTER_QUEUE_URL: central.queued.deadLetterQueueUrl,
+    AWS_REGION: REGION,
+  });
+  const as = (session: AwsCredentialIdentity) => ({ credentials: async () => session });
+  const asPlanner = as(central.planner.session);
+  const asWorker = as(central.worker.session);
+  const planner = createPlanner(config, {
+    organizations: new OrganizationsClient(asPlanner),
+    dynamodb: new DynamoDBClient(asPlanner),
+    sqs: new SQSClient(asPlanner),
+  });
+  const workerSqs = new SQSClient(asWorker);
+  const worker = createWorker(config, {
+    sts: new STSClient(asWorker),
+    dynamodb: new DynamoDBClient(asWorker),
+    sqs: workerSqs,
+  });
+  const logger = new Logger({ serviceName: "lambda-svid-issuer-test", logLevel: "ERROR" });
+  return {
+    async plan(): Promise<PlanReport> {
+      const { result } = await captureOutput(() =>
+        planner.run({ force: false }, () => Number.POSITIVE_INFINITY, logger),
+      );
+      return result as PlanReport;
+    },
+    async drain(): Promise<void> {
+      await captureOutput(async () => {
+        const source = startEventSource({
+          sqs: workerSqs,
+          queueUrl: central.queued.workQueueUrl,
+          batchSize: 100,
+          windowMs: 200,
+          maxConcurrency: config.queue.workers,
+          handler: (records) => worker.handle(records, () => Number.POSITIVE_INFINITY, logger),
+        });
+        await source.drained(2_500);
+        await source.stop();
+      });
+    },
+    /** The state table as an administrator reads it. */
+    snapshot: () =>
+      moto.withoutIam(() => new IssuerStore(central.queued.dynamodb, central.queued.table).load()),
+    /** The dead-letter queue's messages, received and purged by an administrator. */
+    deadLetters: () =>
+      moto.withoutIam(async () => {
+        const { sqs, deadLetterQueueUrl } = central.queued;
+        const { Messages } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: deadLetterQueueUrl,
+            MaxNumberOfMessages: 10,
+            MessageAttributeNames: ["All"],
+          }),
+        );
+        await sqs.send(new PurgeQueueCommand({ QueueUrl: deadLetterQueueUrl }));
+        return Messages ?? ([] as Message[]);
+      }),
   };
 }
 
@@ -427,6 +545,85 @@ describe("least privilege on the emulator, IAM enforced", () => {
         }),
       ),
       "organizations:TagResource",
+    );
+  });
+
+  it("a queued cycle: the planner under its role plans, the workers under theirs issue and dead-letter", async () => {
+    const { queued, central, tenantA, tenantB } = world;
+    // Its state table is new, so both identities are new to the planner; their secrets, which
+    // the direct cycle above wrote, get a new version from the workers.
+    const plan = await queued.plan();
+    expect(plan.queued).toMatchObject({ new: 2 });
+    await queued.drain();
+    const { states } = await queued.snapshot();
+    expect([...states.values()].map((s) => [s.accountId, s.outcome]).sort()).toEqual(
+      [
+        [tenantA, "issued"],
+        [tenantB, "issued"],
+      ].sort(),
+    );
+
+    // A message that cannot succeed: the worker role sends it to the dead-letter queue itself.
+    await moto.withoutIam(() =>
+      central.queued.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: central.queued.workQueueUrl,
+          MessageBody: JSON.stringify({ v: 1, accountId: "12345" }),
+        }),
+      ),
+    );
+    await queued.drain();
+    const letters = await queued.deadLetters();
+    expect(letters.map((m) => m.MessageAttributes?.stage?.StringValue)).toEqual(["message"]);
+  });
+
+  it("the planner role may not sign, assume, receive work or dead-letter; the worker role may not read the Organization or plan", async () => {
+    const { central, tenantA } = world;
+    const { table, workQueueUrl, deadLetterQueueUrl } = central.queued;
+    const planner = central.planner.session;
+    await denied(
+      new ACMPCAClient({ credentials: planner }).send(
+        new GetCertificateAuthorityCertificateCommand({ CertificateAuthorityArn: central.caArn }),
+      ),
+      "acm-pca:GetCertificateAuthorityCertificate",
+    );
+    await denied(
+      assumeRole(`arn:${PARTITION}:iam::${tenantA}:role/${WRITER_ROLE}`, "probe", {
+        credentials: async () => planner,
+        externalId: EXTERNAL_ID,
+      }),
+      "sts:AssumeRole",
+    );
+    const plannerSqs = new SQSClient({ credentials: planner });
+    await denied(
+      plannerSqs.send(new ReceiveMessageCommand({ QueueUrl: workQueueUrl })),
+      "sqs:ReceiveMessage",
+    );
+    await denied(
+      plannerSqs.send(new SendMessageCommand({ QueueUrl: deadLetterQueueUrl, MessageBody: "x" })),
+      "sqs:SendMessage",
+    );
+    await denied(
+      new DynamoDBClient({ credentials: planner }).send(
+        new DeleteTableCommand({ TableName: table }),
+      ),
+      "dynamodb:DeleteTable",
+    );
+
+    const worker = central.worker.session;
+    await denied(
+      new OrganizationsClient({ credentials: worker }).send(new ListAccountsCommand({})),
+      "organizations:ListAccounts",
+    );
+    await denied(
+      new DynamoDBClient({ credentials: worker }).send(new ScanCommand({ TableName: table })),
+      "dynamodb:Scan",
+    );
+    await denied(
+      new SQSClient({ credentials: worker }).send(
+        new SendMessageCommand({ QueueUrl: workQueueUrl, MessageBody: "x" }),
+      ),
+      "sqs:SendMessage",
     );
   });
 

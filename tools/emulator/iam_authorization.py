@@ -11,6 +11,13 @@ policy scoped to resources:
   one AWS evaluates.
 - Organizations tag requests are authorized against "*" as well; here
   against the ARN of the account (or OU, root, policy) they name.
+- DynamoDB requests are authorized against "*" as well; here against the
+  ARN of the table they name (a batch naming several tables against "*",
+  which no narrowed statement matches).
+- SQS batch requests are authorized as their own action
+  (sqs:SendMessageBatch), which IAM does not have; here as the action AWS
+  authorizes them as (sqs:SendMessage, sqs:DeleteMessage,
+  sqs:ChangeMessageVisibility).
 - Its wildcard matcher turns a policy into a regular expression without
   escaping it: "?" (the wildcard AWS documents for the six characters after a
   secret's name) crashes the server, and "." matches any character. Here "*"
@@ -32,6 +39,7 @@ from re import Match
 
 from moto.acmpca.responses import ACMPCAResponse
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
+from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
 from moto.organizations.exceptions import InvalidInputException, TargetNotFoundException
 from moto.organizations.responses import OrganizationsResponse
@@ -40,6 +48,13 @@ from moto.utilities.utils import get_partition
 
 # Secrets Manager appends a dash and six random characters to a new secret's name.
 SUFFIX_ALPHABET = string.ascii_letters + string.digits
+
+# The IAM action AWS authorizes each SQS batch request as.
+BATCH_ACTIONS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 
 
 _moto_check_action_permitted = IAMRequestBase.check_action_permitted
@@ -54,6 +69,7 @@ def install() -> None:
     SecretsManagerResponse._determine_resource = _secret_resource  # type: ignore[attr-defined]
     ACMPCAResponse._determine_resource = _certificate_authority_resource  # type: ignore[attr-defined]
     OrganizationsResponse._determine_resource = _organizations_resource  # type: ignore[attr-defined]
+    DynamoHandler._determine_resource = _table_resource  # type: ignore[attr-defined]
     IAMRequestBase.check_action_permitted = _check_action_permitted  # type: ignore[method-assign]
     IAMRequest._raise_access_denied = _raise_access_denied  # type: ignore[method-assign]
 
@@ -61,6 +77,7 @@ def install() -> None:
 def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
     # Kept for the denial message, which names the resource as AWS's does.
     self._resource = resource  # type: ignore[attr-defined]
+    self._action = BATCH_ACTIONS.get(self._action, self._action)  # type: ignore[has-type]
     _moto_check_action_permitted(self, resource)
 
 
@@ -115,3 +132,13 @@ def _organizations_resource(self: OrganizationsResponse) -> str:
     except (InvalidInputException, TargetNotFoundException):
         # An id the Organization does not hold matches no ARN a policy can name.
         return resource_id
+
+
+def _table_resource(self: DynamoHandler) -> str:
+    table = self._get_param("TableName")
+    if not isinstance(table, str):
+        tables = list(self._get_param("RequestItems") or {})
+        if len(tables) != 1:
+            return "*"
+        table = tables[0]
+    return f"arn:{get_partition(self.region)}:dynamodb:{self.region}:{self.current_account}:table/{table}"

@@ -127,9 +127,8 @@ export async function issueIdentity(
   });
   let stage: Stage = "access";
   let state: SecretState | undefined = knownState(task);
-  let sm: SecretsManagerClient | undefined;
   try {
-    sm = await deps.tenants.secretsManager(identity, signal);
+    const sm = await deps.tenants.secretsManager(identity, signal);
     if (state === undefined) {
       stage = "describe";
       state = await readSecretState(sm, settings.secretName, signal);
@@ -241,9 +240,6 @@ export async function issueIdentity(
       ...kept,
       ...(permanent ? { permanent } : {}),
     };
-  } finally {
-    // Each tenant client holds its own connections; a run over thousands of accounts must not keep them.
-    sm?.destroy();
   }
 }
 

@@ -21,8 +21,16 @@ import {
 } from "./errors.ts";
 import type { ResolvedIdentity } from "./registry/entries.ts";
 
-/** Builds a Secrets Manager client for a tenant account from assumed-role credentials. */
-export type SecretsManagerFactory = (credentials: AwsCredentialIdentity) => SecretsManagerClient;
+/**
+ * Builds a Secrets Manager client for a tenant account from assumed-role
+ * credentials, on the given request handler: every tenant client shares one
+ * handler and its connection pool (the endpoint is the same for all
+ * accounts), so an identity costs no new TCP or TLS connection.
+ */
+export type SecretsManagerFactory = (
+  credentials: AwsCredentialIdentity,
+  requestHandler: SecretsManagerClient["config"]["requestHandler"],
+) => SecretsManagerClient;
 
 export interface TenantAccessOptions {
   sts: STSClient;
@@ -40,6 +48,9 @@ export interface TenantAccessOptions {
  * so CloudTrail in the tenant account shows both.
  */
 export class TenantAccess {
+  /** Owns the connection pool the tenant clients share; never sends anything itself. */
+  private pool: SecretsManagerClient | undefined;
+
   constructor(private readonly options: TenantAccessOptions) {}
 
   /** @param signal the run's deadline; AssumeRole is abandoned when it aborts. */
@@ -70,10 +81,11 @@ export class TenantAccess {
       sessionToken: c.SessionToken,
       expiration: c.Expiration,
     };
+    this.pool ??= new SecretsManagerClient({});
     return (
       this.options.secretsManagerFactory ??
-      ((creds) => new SecretsManagerClient({ credentials: creds }))
-    )(credentials);
+      ((creds, requestHandler) => new SecretsManagerClient({ credentials: creds, requestHandler }))
+    )(credentials, this.pool.config.requestHandler);
   }
 }
 

@@ -76,8 +76,6 @@ const GOAL = {
   callsNothingDue: 0.1,
   caRateShare: 0.95,
 };
-/** Registry sizes the read time is computed for, from the measured per-account figures. */
-const REGISTRY_SIZES = [1_000, 5_000, 100_000];
 
 /**
  * Signs through the product's acm-pca adapter against moto's ACM PCA, so the
@@ -185,7 +183,8 @@ async function setup(identities: number): Promise<Fixture> {
       sts: throttled(new STSClient({ maxAttempts: 5 })),
       sqs: recorder.attach(new SQSClient({})),
       dynamodb: recorder.attach(new DynamoDBClient({})),
-      secretsManagerFactory: (credentials) => throttled(new SecretsManagerClient({ credentials })),
+      secretsManagerFactory: (credentials, requestHandler) =>
+        throttled(new SecretsManagerClient({ credentials, requestHandler })),
       openCa: async (rates) =>
         new AcmPcaCallsLocalCertificates(
           new AcmPcaCertificateAuthority({

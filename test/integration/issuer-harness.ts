@@ -67,8 +67,8 @@ export async function issuerHarness(options: HarnessOptions = {}) {
   const clients: IssuerClients = {
     organizations,
     sts: new STSClient({}),
-    secretsManagerFactory: (credentials) => {
-      const client = new SecretsManagerClient({ credentials });
+    secretsManagerFactory: (credentials, requestHandler) => {
+      const client = new SecretsManagerClient({ credentials, requestHandler });
       options.onTenantClient?.(client);
       return client;
     },

@@ -1,8 +1,11 @@
 import {
   BatchWriteItemCommand,
+  ConditionalCheckFailedException,
   DynamoDBClient,
+  GetItemCommand,
   ProvisionedThroughputExceededException,
   ScanCommand,
+  UpdateItemCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
@@ -81,6 +84,57 @@ describe("modelled DynamoDB", () => {
         new BatchWriteItemCommand({ RequestItems: { [TABLE]: items.slice(5, 6) } }),
       );
       expect(retried.$metadata.attempts).toBeGreaterThan(1);
+    });
+  });
+
+  it("updates conditionally: SET with attribute_not_exists and equality, the old item on a failed condition, ALL_NEW", async () => {
+    await withModel({}, async (aws) => {
+      aws.dynamodb.createTable(TABLE, "pk", "sk");
+      const ddb = new DynamoDBClient({ ...aws.clientConfig(), maxAttempts: 1 });
+      const Key = { pk: { S: "#rate" }, sk: { S: "issue-certificate" } };
+      const lease = (end: number, seen?: number) =>
+        ddb.send(
+          new UpdateItemCommand({
+            TableName: TABLE,
+            Key,
+            UpdateExpression: "SET nextFree = :end, #n = if_not_exists(#n, :zero) + :one",
+            ConditionExpression:
+              seen === undefined ? "attribute_not_exists(nextFree)" : "nextFree = :seen",
+            ExpressionAttributeNames: { "#n": "leases" },
+            ExpressionAttributeValues: {
+              ":end": { N: String(end) },
+              ":zero": { N: "0" },
+              ":one": { N: "1" },
+              ...(seen === undefined ? {} : { ":seen": { N: String(seen) } }),
+            },
+            ReturnValues: "ALL_NEW",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        );
+      expect((await lease(100)).Attributes).toEqual({
+        ...Key,
+        nextFree: { N: "100" },
+        leases: { N: "1" },
+      });
+      const failed = await lease(200).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(ConditionalCheckFailedException);
+      expect((failed as ConditionalCheckFailedException).Item?.nextFree).toEqual({ N: "100" });
+      await expect(lease(200, 99)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+      await lease(200, 100);
+      const item = await ddb.send(
+        new GetItemCommand({ TableName: TABLE, Key, ConsistentRead: true }),
+      );
+      expect(item.Item).toEqual({ ...Key, nextFree: { N: "200" }, leases: { N: "2" } });
+      await expect(
+        ddb.send(
+          new UpdateItemCommand({
+            TableName: TABLE,
+            Key,
+            UpdateExpression: "SET a.b = :x",
+            ExpressionAttributeValues: { ":x": { S: "y" } },
+          }),
+        ),
+      ).rejects.toMatchObject({ name: "ValidationException" });
     });
   });
 });

@@ -3,11 +3,13 @@
  * Scan (pages by Limit and by 1 MB, ExclusiveStartKey / LastEvaluatedKey,
  * parallel Segment / TotalSegments), BatchWriteItem (at most 25 requests;
  * what the table's write throughput cannot take this second comes back as
- * UnprocessedItems, all of it as ProvisionedThroughputExceededException) and
- * GetItem. Request units are counted as AWS bills them: a write 1 per KB of
+ * UnprocessedItems, all of it as ProvisionedThroughputExceededException),
+ * GetItem, and PutItem and UpdateItem with the conditions and updates of
+ * expressions.ts (ConditionalCheckFailedException, with the item when asked). Request units are counted as AWS bills them: a write 1 per KB of
  * item, an eventually consistent read half a unit per 4 KB read.
  */
 import { AwsError } from "./errors.ts";
+import { applyUpdate, type Expression, meets } from "./expressions.ts";
 import { type Quota, TokenBucket } from "./quota.ts";
 import {
   invalid,
@@ -103,6 +105,15 @@ export class DynamoDbModel extends ServiceModel {
     this.operations = {
       Scan: (input) => this.scan(input),
       BatchWriteItem: (input) => this.batchWrite(input),
+      PutItem: (input) => {
+        const item = (input.Item ?? {}) as Item;
+        return this.write(input, item, () => item);
+      },
+      UpdateItem: (input) => {
+        const key = (input.Key ?? {}) as Item;
+        const update = requireString(input, "UpdateExpression");
+        return this.write(input, key, (old) => applyUpdate(old, key, update, expression(input)));
+      },
       GetItem: (input) => {
         const table = this.table(requireString(input, "TableName"));
         const stored = table.items.get(table.keyOf((input.Key ?? {}) as Item));
@@ -137,6 +148,48 @@ export class DynamoDbModel extends ServiceModel {
       throw new AwsError("ResourceNotFoundException", "Requested resource not found");
     }
     return table;
+  }
+
+  /**
+   * One conditional write of the item at `key`: the condition is checked
+   * against the item as it is, a failed one costs a write unit and answers
+   * ConditionalCheckFailedException (with the item when asked), and
+   * ReturnValues NONE, ALL_OLD or ALL_NEW says what comes back.
+   */
+  private write(
+    input: Record<string, unknown>,
+    key: Item,
+    change: (old: Item | undefined) => Item,
+  ) {
+    const table = this.table(requireString(input, "TableName"));
+    const id = table.keyOf(key);
+    const old = table.items.get(id)?.item;
+    if (!table.write.take(1)) {
+      throw new AwsError(
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for the table was exceeded.",
+      );
+    }
+    const e = expression(input);
+    if (!meets(old, input.ConditionExpression as string | undefined, e)) {
+      this.units.write += 1;
+      throw new AwsError(
+        "ConditionalCheckFailedException",
+        "The conditional request failed",
+        400,
+        input.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && old !== undefined
+          ? { Item: old }
+          : {},
+      );
+    }
+    const item = change(old);
+    if (table.keyOf(item) !== id)
+      throw invalid("Cannot update attribute pk. This attribute is part of the key");
+    const size = table.put(item);
+    this.units.write += Math.max(1, Math.ceil(size / 1024));
+    const returned =
+      input.ReturnValues === "ALL_OLD" ? old : input.ReturnValues === "ALL_NEW" ? item : undefined;
+    return returned === undefined ? {} : { Attributes: returned };
   }
 
   private scan(input: Record<string, unknown>) {
@@ -232,6 +285,13 @@ export class DynamoDbModel extends ServiceModel {
     }
     return { UnprocessedItems: unprocessed };
   }
+}
+
+function expression(input: Record<string, unknown>): Expression {
+  return {
+    names: input.ExpressionAttributeNames as Record<string, string> | undefined,
+    values: input.ExpressionAttributeValues as Record<string, Record<string, unknown>> | undefined,
+  };
 }
 
 function scalar(value: Record<string, unknown>): string {

@@ -48,6 +48,8 @@ export class AwsError extends LambdaSvidError {
     readonly code: string,
     readonly awsMessage: string,
     readonly status = CLIENT_ERROR,
+    /** Members the error carries beside its message (DynamoDB's `Item` on a failed condition). */
+    readonly members: Readonly<Record<string, unknown>> = {},
   ) {
     super(SimReason.AWS_ERROR, code);
     this.name = "AwsError";

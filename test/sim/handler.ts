@@ -232,7 +232,9 @@ export class ModelHttpHandler {
             ? { "x-amzn-query-error": `${err.code};${err.status < 500 ? "Sender" : "Receiver"}` }
             : {}),
         },
-        body: Buffer.from(JSON.stringify({ __type: err.code, message: err.awsMessage })),
+        body: Buffer.from(
+          JSON.stringify({ __type: err.code, message: err.awsMessage, ...err.members }),
+        ),
       };
     }
     const type = err.status < 500 ? "Sender" : "Receiver";

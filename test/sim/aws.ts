@@ -14,7 +14,9 @@ import type { ServiceBehaviour } from "./service.ts";
 import { SqsModel } from "./sqs.ts";
 import { StsModel } from "./sts.ts";
 
+/** The issuer's account: the CA, the queues, the state table, the organization's management. */
 export const CENTRAL_ACCOUNT = "999999999999";
+/** Every modelled service answers in this Region. */
 export const REGION = "us-east-1";
 
 export interface ModelAwsOptions {

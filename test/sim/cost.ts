@@ -6,6 +6,7 @@
  * test/bench/issuer.ts used.
  */
 
+/** List prices, USD. */
 export const PRICES = {
   shortLivedCertificate: 0.058,
   shortLivedCaMonth: 50,

@@ -19,6 +19,7 @@ import {
   ServiceModel,
 } from "./service.ts";
 
+/** DynamoDB's latency; throughput is per table ({@link ON_DEMAND_THROUGHPUT}). */
 export const DYNAMODB_DEFAULTS: ServiceBehaviour = {
   latencyMs: { default: 8 },
   quotas: {},

@@ -8,6 +8,7 @@
  */
 import { LambdaSvidError } from "../../lib/errors/index.ts";
 
+/** Why the simulation (not the code under test) failed. */
 export const SimReason = {
   AWS_ERROR: "sim: the modelled service answered with an error",
   UNKNOWN_SERVICE: "sim: no model answers this request",

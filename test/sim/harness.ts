@@ -5,7 +5,9 @@
 import { createModelAws, type ModelAws, type ModelAwsOptions } from "./aws.ts";
 import { onVirtualClock } from "./clock.ts";
 
+/** Where the tests' virtual clock starts. */
 export const START = Date.parse("2026-01-01T00:00:00Z");
+/** A member account of the tests' organization. */
 export const TENANT = "111111111111";
 
 /**

@@ -7,6 +7,7 @@
 import { AwsError } from "./errors.ts";
 import { type Operation, requireString, type ServiceBehaviour, ServiceModel } from "./service.ts";
 
+/** Organizations' latency and per-operation request rates (AWS throttles it early). */
 export const ORGANIZATIONS_DEFAULTS: ServiceBehaviour = {
   latencyMs: { default: 60 },
   quotas: {

@@ -14,6 +14,7 @@ import { AwsError } from "./errors.ts";
 import { type Operation, requireString, type ServiceBehaviour, ServiceModel } from "./service.ts";
 import { createSigningCa, issueEndEntity, readCsr, type SigningCa } from "./x509.ts";
 
+/** ACM PCA's latency and its default request rate quotas per operation. */
 export const PCA_DEFAULTS: ServiceBehaviour = {
   latencyMs: { default: 100 },
   quotas: {

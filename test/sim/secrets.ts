@@ -12,6 +12,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { AwsError } from "./errors.ts";
 import { type Operation, requireString, type ServiceBehaviour, ServiceModel } from "./service.ts";
 
+/** Secrets Manager's latency and its request rate quotas. */
 export const SECRETS_DEFAULTS: ServiceBehaviour = {
   latencyMs: { default: 30 },
   // Per account and Region, as AWS counts them.

@@ -77,12 +77,22 @@ export abstract class ServiceModel {
   }
 }
 
-/** The `ValidationException` a JSON service answers a malformed input with. */
+/**
+ * The `ValidationException` (or the service's own code) a JSON service answers a malformed input with.
+ *
+ * @example
+ * if (entries.length > 25) throw invalid("Too many items requested for the BatchWriteItem call");
+ */
 export function invalid(message: string, code = "ValidationException"): AwsError {
   return new AwsError(code, message);
 }
 
-/** A required string member, or the service's validation error naming it. */
+/**
+ * A required string member, or the service's validation error naming it.
+ *
+ * @example
+ * const queueUrl = requireString(input, "QueueUrl", "MissingParameter");
+ */
 export function requireString(
   input: Record<string, unknown>,
   member: string,

@@ -17,6 +17,7 @@ import {
   ServiceModel,
 } from "./service.ts";
 
+/** SQS's latency; no quota. */
 export const SQS_DEFAULTS: ServiceBehaviour = {
   latencyMs: { default: 15 },
   // Standard queues: nearly unlimited transactions per second.

@@ -7,6 +7,7 @@ import { AwsError } from "./errors.ts";
 import type { Principals } from "./principals.ts";
 import { type Operation, requireString, type ServiceBehaviour, ServiceModel } from "./service.ts";
 
+/** STS's latency and AssumeRole's default rate quota. */
 export const STS_DEFAULTS: ServiceBehaviour = {
   latencyMs: { default: 50 },
   // STS's default request rate quota per account.

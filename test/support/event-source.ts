@@ -58,6 +58,7 @@ export interface EventSource {
 export function startEventSource(options: EventSourceOptions): EventSource {
   let stopped = false;
   let running = 0;
+  let holding = 0;
   let invocations = 0;
   let peak = 0;
   let lastBusy = Date.now();
@@ -84,7 +85,8 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     while (!stopped) {
       const first = await receive(options.batchSize);
       if (first.length === 0) continue;
-      lastBusy = Date.now();
+      // Holding messages counts as busy from here, while the batch is still being gathered.
+      holding++;
       const batch = [...first];
       const until = Date.now() + options.windowMs;
       while (!stopped && batch.length < options.batchSize && Date.now() < until) {
@@ -115,6 +117,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         // A function error returns the whole batch to the queue after its visibility timeout.
       } finally {
         running--;
+        holding--;
         lastBusy = Date.now();
       }
     }
@@ -123,7 +126,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const pollers = Array.from({ length: options.maxConcurrency }, poller);
   return {
     async drained(idleMs) {
-      while (running > 0 || Date.now() - lastBusy < idleMs) {
+      while (holding > 0 || Date.now() - lastBusy < idleMs) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(idleMs, 100)));
       }
     },

@@ -14,6 +14,12 @@ import { parseRoutes, type Route } from "./routes.ts";
 
 /** Where the proxy listens unless `LAMBDA_SVID_PORT` says otherwise; beside the Parameters and Secrets extension's 2773. */
 export const DEFAULT_PORT = 2777;
+/**
+ * TLS connections per route unless `LAMBDA_SVID_MAX_CONNECTIONS` says otherwise;
+ * also the in-process client's default. More concurrent requests than this
+ * queue for a free connection instead of opening one.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 16;
 /** The request header that must carry the function's `AWS_SESSION_TOKEN`. */
 export const TOKEN_HEADER = "x-lambda-svid-token";
 
@@ -70,7 +76,7 @@ export function loadAgentConfig(
       15 * 60 * SECOND,
       "a duration from 100ms to 15m, e.g. 30s",
     ),
-    maxSocketsPerRoute: r.integer("LAMBDA_SVID_MAX_CONNECTIONS", 16, 1, 1_024),
+    maxSocketsPerRoute: r.integer("LAMBDA_SVID_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 1, 1_024),
     shutdownBudgetMs: r.duration(
       "LAMBDA_SVID_SHUTDOWN_BUDGET",
       1_500,

@@ -6,6 +6,7 @@ import type { TLSSocket } from "node:tls";
 import { Agent, buildConnector, type Dispatcher } from "undici";
 import { SpiffeTlsError, TlsReason, tlsClientOptions } from "../spiffe/index.ts";
 import type { SvidSource } from "../svid-secret/index.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "./config.ts";
 import type { MtlsAgentOptions } from "./https-agent.ts";
 import { type Rotating, rotating } from "./rotating.ts";
 
@@ -26,7 +27,7 @@ export function mtlsDispatchers(
     source,
     (held) =>
       new Agent({
-        connections: options.maxSockets ?? 16,
+        connections: options.maxSockets ?? DEFAULT_MAX_CONNECTIONS,
         connect: refuseResumed(
           buildConnector(tlsClientOptions(held.svid, held.bundles, options.authorizer)),
         ),

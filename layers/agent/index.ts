@@ -39,7 +39,13 @@ export {
   defaultSvidSource,
   getSvid,
 } from "./client.ts";
-export { type AgentConfig, DEFAULT_PORT, loadAgentConfig, TOKEN_HEADER } from "./config.ts";
+export {
+  type AgentConfig,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PORT,
+  loadAgentConfig,
+  TOKEN_HEADER,
+} from "./config.ts";
 export { mtlsDispatchers } from "./dispatcher.ts";
 export { AgentError, AgentReason } from "./errors.ts";
 export { type MtlsAgentOptions, mtlsHttpsAgents } from "./https-agent.ts";

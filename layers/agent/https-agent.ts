@@ -6,15 +6,16 @@
 
 import * as https from "node:https";
 import type { Duplex } from "node:stream";
-import type { TLSSocket } from "node:tls";
+import * as tls from "node:tls";
 import { type Authorizer, guardClientSocket, tlsClientOptions } from "../spiffe/index.ts";
 import type { SvidSource } from "../svid-secret/index.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "./config.ts";
 import { type Rotating, rotating } from "./rotating.ts";
 
 export interface MtlsAgentOptions {
   /** Decides which server SPIFFE IDs are accepted. */
   authorizer: Authorizer;
-  /** Most connections per upstream; defaults to 16. */
+  /** Most connections per upstream; defaults to {@link DEFAULT_MAX_CONNECTIONS}. */
   maxSockets?: number;
 }
 
@@ -32,14 +33,33 @@ export function mtlsHttpsAgents(
 ): Rotating<https.Agent> {
   return rotating(
     source,
-    (held) =>
-      new SpiffeHttpsAgent({
+    (held) => {
+      const tlsOptions = tlsClientOptions(held.svid, held.bundles, options.authorizer);
+      return new SpiffeHttpsAgent({
         keepAlive: true,
-        maxSockets: options.maxSockets ?? 16,
-        ...tlsClientOptions(held.svid, held.bundles, options.authorizer),
-      }),
+        maxSockets: options.maxSockets ?? DEFAULT_MAX_CONNECTIONS,
+        ...tlsOptions,
+        ...sharedContext(tlsOptions),
+      });
+    },
     retireAgent,
   );
+}
+
+/**
+ * One TLS context for all of a pool's connections, instead of Node building
+ * one per connection from the PEM text. Node's agent also keys its pool by
+ * joining every `key`, `cert` and `ca` string it is given, on every request
+ * and again on every socket it frees; a context keeps that key short. The
+ * context is the same OpenSSL setup that `tls.connect` would build.
+ */
+function sharedContext(tlsOptions: tls.ConnectionOptions) {
+  return {
+    secureContext: tls.createSecureContext(tlsOptions),
+    key: undefined,
+    cert: undefined,
+    ca: undefined,
+  };
 }
 
 /** An `https.Agent` whose every socket refuses a resumed TLS session. */
@@ -47,7 +67,7 @@ class SpiffeHttpsAgent extends https.Agent {
   override createConnection(
     ...args: Parameters<https.Agent["createConnection"]>
   ): ReturnType<https.Agent["createConnection"]> {
-    return guardClientSocket(super.createConnection(...args) as Duplex as TLSSocket);
+    return guardClientSocket(super.createConnection(...args) as Duplex as tls.TLSSocket);
   }
 }
 

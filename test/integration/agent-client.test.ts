@@ -159,6 +159,26 @@ describe("mTLS agent factories", () => {
     expect(w.mesh.requests.slice(3).map((r) => r.clientSerial)).toEqual([rotated, rotated]);
   });
 
+  it("an https.Agent keys its pool without the key or certificates: one TLS context serves its connections", async () => {
+    const w = await world();
+    const { source } = sourceFor(w, { now: Date.now() });
+    const agents = createHttpsAgents({ source, authorizer: authorizeId(MESH_ID) });
+    cleanup.push(() => agents.close());
+    const agent = await agents.get();
+    // What Node's agent computes on every request, from the request's options and its own.
+    const name = agent.getName({
+      ...agent.options,
+      host: "127.0.0.1",
+      port: w.mesh.port,
+      servername: "db.internal",
+    });
+    expect(name).not.toContain("PRIVATE KEY");
+    expect(name).not.toContain("CERTIFICATE");
+    expect(name.length).toBeLessThan(200);
+    expect(await httpsGet(`${w.mesh.url}/shared`, agent)).toBe("hello /shared");
+    expect(w.mesh.requests.at(-1)?.clientSerial).toBe(w.serial);
+  });
+
   it("refuses a server whose SPIFFE ID the authorizer does not accept", async () => {
     const w = await world();
     const { source } = sourceFor(w, { now: Date.now() });

@@ -74,10 +74,18 @@ function describeSvid(held: HeldSvid): string {
 }
 
 async function runExtension(env: Env, runtimeApi: string): Promise<number> {
-  const api = await ExtensionsApi.register(runtimeApi, EXTENSION_NAME);
+  // Registering and reading the SVID are two waits on the network, so they
+  // overlap. The function still gets no traffic through the proxy without an
+  // SVID: `start` listens only once the SVID is read and verified, and Lambda
+  // invokes the function only after this extension's first `event/next`.
+  const registering = ExtensionsApi.register(runtimeApi, EXTENSION_NAME);
+  const starting = Promise.resolve(env).then((e) => start(loadAgentConfig(e)));
+  // A failed start is handled below, once it can be reported; never unhandled meanwhile.
+  starting.catch(() => {});
+  const api = await registering;
   let running: { source: SvidSource; proxy: LocalProxy };
   try {
-    running = await start(loadAgentConfig(env));
+    running = await starting;
   } catch (err) {
     const { type, message } = describe(err);
     console.error(`${EXTENSION_NAME}: init failed: ${message}`);

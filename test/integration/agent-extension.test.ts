@@ -98,6 +98,32 @@ describe("agent as a Lambda extension", () => {
     expectNoSecrets(agent, (await w.secretFor()).svid.keyPem());
   });
 
+  it("reads the SVID and listens while register is unanswered; calls event/next only after it", async () => {
+    const w = await agentWorld();
+    const api = await ExtensionsApiStandIn.start();
+    const release = api.holdRegister();
+    const agent = await startAgent(w.account, {
+      AWS_LAMBDA_RUNTIME_API: api.address,
+      LAMBDA_SVID_ROUTES: routesTo(w.mesh),
+    });
+    cleanup.push(
+      () => w.mesh.close(),
+      () => api.close(),
+      () => agent.stop(),
+    );
+    const port = await agent.port;
+    expect(agent.output()).toContain(`as ${FUNCTION_ID} (serial ${w.serial}`);
+    expect(api.registrations).toHaveLength(1);
+    expect(api.nextCalls).toEqual([]);
+    release();
+    await api.nextCalled(1);
+    const reply = await send(port, {
+      path: "/db/x",
+      headers: { "x-lambda-svid-token": agent.token },
+    });
+    expect(reply.status).toBe(200);
+  });
+
   it("streams a multi-MB body both ways: the response starts before the request has ended", async () => {
     const w = await agentWorld();
     const { agent } = await extension(w);

@@ -27,6 +27,7 @@ export class ExtensionsApiStandIn {
   private readonly queued: unknown[] = [];
   private readonly waiting: http.ServerResponse[] = [];
   private readonly watchers: Array<() => void> = [];
+  private registerAnswered: Promise<void> = Promise.resolve();
 
   private constructor(private readonly server: http.Server) {}
 
@@ -41,6 +42,15 @@ export class ExtensionsApiStandIn {
   /** The value of `AWS_LAMBDA_RUNTIME_API`. */
   get address(): string {
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Records `register` calls but answers none until the returned function is called. */
+  holdRegister(): () => void {
+    let release: () => void = () => {};
+    this.registerAnswered = new Promise((done) => {
+      release = done;
+    });
+    return release;
   }
 
   /** Delivers an INVOKE to the extension's pending (or next) `event/next`. */
@@ -123,17 +133,19 @@ export class ExtensionsApiStandIn {
           name: req.headers["lambda-extension-name"] as string | undefined,
           events: body.events,
         });
-        res.writeHead(200, {
-          "content-type": "application/json",
-          "lambda-extension-identifier": this.identifier,
+        void this.registerAnswered.then(() => {
+          res.writeHead(200, {
+            "content-type": "application/json",
+            "lambda-extension-identifier": this.identifier,
+          });
+          res.end(
+            JSON.stringify({
+              functionName: "test",
+              functionVersion: "$LATEST",
+              handler: "index.handler",
+            }),
+          );
         });
-        res.end(
-          JSON.stringify({
-            functionName: "test",
-            functionVersion: "$LATEST",
-            handler: "index.handler",
-          }),
-        );
       } else if (req.method === "GET" && url === "/2020-01-01/extension/event/next" && registered) {
         this.nextCalls.push(Date.now());
         this.waiting.push(res);

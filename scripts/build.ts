@@ -3,9 +3,10 @@
  * the layer's contents, into `dist/`. Run with `npm run build`.
  */
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { isBuiltin } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BuildOptions, build } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 import { zipDirectory } from "./zip.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -22,6 +23,29 @@ const REQUIRE_BANNER =
  */
 const PREFER_ESM: BuildOptions = { mainFields: ["module", "main"] };
 
+/**
+ * Node's built-in modules by `require`, not `import`: Node builds an ES module
+ * facade for a built-in imported as ESM by reading every export, and reading
+ * `node:http`'s WebSocket getters loads Node's bundled undici, 25 to 50 ms of
+ * the agent's start, for nothing the agent uses. Static and dynamic imports
+ * of built-ins (the AWS SDK lazy-imports `node:http`) become `require` calls
+ * through {@link REQUIRE_BANNER}'s `require`.
+ */
+const builtinsByRequire: Plugin = {
+  name: "builtins-by-require",
+  setup(b) {
+    b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
+      (args.kind === "import-statement" || args.kind === "dynamic-import") && isBuiltin(args.path)
+        ? { path: args.path, namespace: "builtin-by-require" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "builtin-by-require" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
 /** What each deployable is built from, and where it lands under dist/. */
 export const bundles: Array<{ entry: string; outfile: string; options?: BuildOptions }> = [
   { entry: "functions/issuer/handler.ts", outfile: "issuer/index.mjs", options: PREFER_ESM },
@@ -31,7 +55,12 @@ export const bundles: Array<{ entry: string; outfile: string; options?: BuildOpt
     outfile: "layer/nodejs/node_modules/@lambda-svid/spiffe/index.mjs",
     options: PREFER_ESM,
   },
-  { entry: "layers/agent/main.ts", outfile: "layer/lambda-svid/agent.mjs", options: PREFER_ESM },
+  {
+    entry: "layers/agent/main.ts",
+    outfile: "layer/lambda-svid/agent.mjs",
+    // The extension's start is on every cold start's path (issue 11: ready time).
+    options: { ...PREFER_ESM, plugins: [builtinsByRequire] },
+  },
   {
     entry: "layers/agent/index.ts",
     outfile: "layer/nodejs/node_modules/@lambda-svid/agent/index.mjs",

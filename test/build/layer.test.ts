@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildAll, LAYER_ZIP } from "../../scripts/build.ts";
+import { freePort } from "../../tools/emulator/index.ts";
 
 let dist: string;
 beforeAll(async () => {
@@ -58,5 +59,38 @@ describe("the layer zip", () => {
       expect((err as { status: number }).status).toBe(1);
     }
     expect(stderr).toContain('lambda-svid: start failed: config: LAMBDA_SVID_PORT is "nope"');
+  });
+
+  it("the extension loads Node's built-ins by require: no ES module facade of node:http, so no undici", async () => {
+    // Reading node:http's exports for a facade calls its WebSocket getters, which load Node's undici.
+    const report = `data:text/javascript,process.on("exit", () => process.stderr.write("loaded " + JSON.stringify(process.moduleLoadList.filter((m) => m.includes("undici")))))`;
+    let stderr = "";
+    try {
+      // Up to the SVID read, whose SDK call lazy-imports node:http for an http:// endpoint.
+      execFileSync(
+        process.execPath,
+        ["--import", report, join(dist, "layer/lambda-svid/agent.mjs")],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            LAMBDA_SVID_REQUIRE_TOKEN: "false",
+            AWS_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}`,
+            AWS_REGION: "us-east-1",
+            AWS_ACCESS_KEY_ID: "testing",
+            AWS_SECRET_ACCESS_KEY: "testing",
+            AWS_MAX_ATTEMPTS: "1",
+            AWS_CONFIG_FILE: "/dev/null",
+            AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+          },
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+    } catch (err) {
+      stderr = String((err as { stderr: Buffer }).stderr);
+    }
+    expect(stderr).toContain(
+      "lambda-svid: start failed: svid-secret: could not read the SVID secret",
+    );
+    expect(stderr).toContain("loaded []");
   });
 });

@@ -5,13 +5,14 @@ import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { SQSBatchItemFailure, SQSRecord } from "aws-lambda";
-import { RateLimiter } from "../../lib/limits/index.ts";
+import { type Limiter, RateLimiter } from "../../lib/limits/index.ts";
 import { AcmPcaCertificateAuthority } from "./ca/acm-pca.ts";
 import { LocalCertificateAuthority } from "./ca/local.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import type { IssuerConfig } from "./config.ts";
 import { QueueError, QueueReason } from "./errors.ts";
 import { type PlanReport, runPlanner } from "./planner.ts";
+import { SharedRateLimiter } from "./rate.ts";
 import { loadRegistry, type RegistryOptions } from "./registry/index.ts";
 import { type IssuerRequest, type IssueSettings, type RunReport, runIssuer } from "./run.ts";
 import { IssuerStore } from "./store.ts";
@@ -30,10 +31,7 @@ export interface IssuerClients {
    * Opens the signing backend with the given CA rate limiters; defaults to the
    * adapter `LAMBDA_SVID_CA` names.
    */
-  openCa?: (rates: {
-    issueRate: RateLimiter;
-    getRate: RateLimiter;
-  }) => Promise<CertificateAuthority>;
+  openCa?: (rates: { issueRate: Limiter; getRate: Limiter }) => Promise<CertificateAuthority>;
 }
 
 /** How long a worker container keeps its CA adapter (its signing algorithm and bundle) before reading them again. */
@@ -122,7 +120,7 @@ function issueSettings(config: IssuerConfig, concurrency: number): IssueSettings
 function caOpener(
   config: IssuerConfig,
   clients: IssuerClients,
-): (rates: { issueRate: RateLimiter; getRate: RateLimiter }) => Promise<CertificateAuthority> {
+): (rates: { issueRate: Limiter; getRate: Limiter }) => Promise<CertificateAuthority> {
   let pca = clients.pca;
   return async (rates) => {
     if (config.ca.kind === "local")
@@ -205,11 +203,14 @@ export interface Worker {
 }
 
 /**
- * Wires a worker. Its CA rate limiters take `1 / LAMBDA_SVID_WORKERS` of the
- * configured rates, so workers running at once never exceed them together,
- * and it keeps `rate × 3 s` identities in flight (rate share × time an identity
- * waits on the CA and the tenant), so the CA stays busy. The CA adapter is
- * reused by the container's invocations for {@link CA_REUSE_MS}.
+ * Wires a worker. IssueCertificate takes its turn from one rate shared by all
+ * workers through the state table ({@link SharedRateLimiter}), so workers
+ * running at once never exceed it together and a worker that the event source
+ * hands the whole backlog gets all of it; it therefore keeps the full
+ * `LAMBDA_SVID_CONCURRENCY` identities in flight. GetCertificate (about one
+ * poll per certificate, far below its quota) keeps a local share of
+ * `1 / LAMBDA_SVID_WORKERS`. The CA adapter is reused by the container's
+ * invocations for {@link CA_REUSE_MS}.
  *
  * @throws {QueueError} `NOT_CONFIGURED` when the table or the dead-letter queue is not configured.
  * @example
@@ -226,12 +227,17 @@ export function createWorker(
     config.queue.deadLetterQueueUrl,
     "LAMBDA_SVID_DEAD_LETTER_QUEUE_URL",
   );
-  const share = 1 / config.queue.workers;
+  const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
   const rates = {
-    issueRate: new RateLimiter(config.caIssueRate * share),
-    getRate: new RateLimiter(config.caGetRate * share),
+    issueRate: new SharedRateLimiter({
+      client: dynamodb,
+      table,
+      name: "issue-certificate",
+      ratePerSecond: config.caIssueRate,
+    }),
+    getRate: new RateLimiter(config.caGetRate / config.queue.workers),
   };
-  const store = new IssuerStore(clients.dynamodb ?? new DynamoDBClient({}), table);
+  const store = new IssuerStore(dynamodb, table);
   const sqs = clients.sqs ?? new SQSClient({});
   const sts = clients.sts ?? new STSClient({ maxAttempts: 5 });
   const tenants = new TenantAccess({
@@ -244,7 +250,6 @@ export function createWorker(
       : {}),
   });
   const openCa = clients.openCa ?? caOpener(config, clients);
-  const inFlight = Math.max(1, Math.ceil(config.concurrency * share));
   let ca: { adapter: Promise<CertificateAuthority>; openedAt: number } | undefined;
   return {
     async handle(records, remainingMs, logger) {
@@ -257,7 +262,7 @@ export function createWorker(
       }
       return runWorker(
         {
-          settings: issueSettings(config, inFlight),
+          settings: issueSettings(config, config.concurrency),
           ca: await ca.adapter,
           tenants,
           store,

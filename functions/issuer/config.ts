@@ -66,7 +66,7 @@ export interface QueueConfig {
   deadLetterQueueUrl: string | undefined;
   /** A message that failed this many receives goes to the dead-letter queue. */
   maxReceives: number;
-  /** Workers at once (the event source's maximum concurrency); each takes this share of the CA rates. */
+  /** Workers at once (the event source's maximum concurrency); each polls GetCertificate at this share of its rate. */
   workers: number;
   /** Every account's tags are re-read at least this often, events or not. */
   registryRefreshMs: number;

@@ -198,6 +198,7 @@ export const QueueReason = {
   MESSAGE_INVALID: "issuer: work message is not one the planner sends",
   NOT_CONFIGURED: "issuer: the queued issuer needs its table and queue",
   SEND_FAILED: "issuer: work queue: messages not accepted",
+  RATE_ITEM_INVALID: "issuer: state table: rate item's nextFree is not a number",
 } as const;
 export type QueueReason = (typeof QueueReason)[keyof typeof QueueReason];
 

@@ -57,6 +57,24 @@ export function sleep(ms: number, signal?: AbortSignal, timer: Timer = realTimer
 }
 
 /**
+ * Admits calls at some rate: what an API client waits on before each call,
+ * whether the rate is this process's alone or shared with others.
+ *
+ * @example
+ * async function issue(rate: Limiter, signal: AbortSignal) {
+ *   await rate.acquire(signal);
+ *   return pca.send(new IssueCertificateCommand(input), { abortSignal: signal });
+ * }
+ */
+export interface Limiter {
+  /**
+   * Resolves when the caller may make one call, callers served in arrival
+   * order; rejects with the signal's reason as soon as `signal` aborts.
+   */
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
+/**
  * Admits at most `ratePerSecond` calls per second on average, with bursts of
  * up to `burst`. Waiters are served in arrival order.
  *
@@ -65,7 +83,7 @@ export function sleep(ms: number, signal?: AbortSignal, timer: Timer = realTimer
  * await issueRate.acquire();
  * await pca.send(new IssueCertificateCommand(...));
  */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private tokens: number;
   private last: number;
   private queue: Promise<void> = Promise.resolve();

@@ -228,6 +228,8 @@ describe("issuer worker role policy", () => {
       "acm-pca:GetCertificateAuthorityCertificate",
       "acm-pca:IssueCertificate",
       "dynamodb:BatchWriteItem",
+      "dynamodb:GetItem",
+      "dynamodb:UpdateItem",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
       "sqs:ChangeMessageVisibility",
@@ -239,9 +241,13 @@ describe("issuer worker role policy", () => {
       "xray:PutTelemetryRecords",
       "xray:PutTraceSegments",
     ]);
-    // What the CA adapter and the tenant session send in the central account (Secrets
-    // Manager calls go through the writer role and are the writer policy's).
-    const called = actionsCalledIn("functions/issuer/ca/acm-pca.ts", "functions/issuer/tenant.ts");
+    // What the CA adapter, the tenant session and the shared issue rate send in the central
+    // account (Secrets Manager calls go through the writer role and are the writer policy's).
+    const called = actionsCalledIn(
+      "functions/issuer/ca/acm-pca.ts",
+      "functions/issuer/tenant.ts",
+      "functions/issuer/rate.ts",
+    );
     expect(called).toContain("acm-pca:IssueCertificate");
     for (const action of called.filter((a) => !a.startsWith("secretsmanager:")))
       expect(allowedActions(doc)).toContain(action);
@@ -275,6 +281,14 @@ describe("issuer worker role policy", () => {
     expect(statementsFor(doc, "dynamodb:BatchWriteItem").map((s) => s.Resource)).toEqual([
       STATE_TABLE_ARN,
     ]);
+    // The shared IssueCertificate rate: the worker reads and moves only the `#rate` items.
+    for (const action of ["dynamodb:GetItem", "dynamodb:UpdateItem"])
+      expect(statementsFor(doc, action)).toEqual([
+        expect.objectContaining({
+          Resource: STATE_TABLE_ARN,
+          Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["#rate"] } },
+        }),
+      ]);
     for (const action of [
       "sqs:ReceiveMessage",
       "sqs:DeleteMessage",

@@ -13,7 +13,7 @@ import {
   X509Bundle,
 } from "../../../layers/spiffe/index.ts";
 import {
-  type RateLimiter,
+  type Limiter,
   realTimer,
   sleep,
   type Timer,
@@ -39,10 +39,10 @@ export interface AcmPcaOptions {
   client: ACMPCAClient;
   arn: string;
   trustDomain: TrustDomain;
-  /** Limits IssueCertificate (quota 25/s). */
-  issueRate: RateLimiter;
+  /** Limits IssueCertificate (quota 25/s); shared by every worker when it is a `SharedRateLimiter`. */
+  issueRate: Limiter;
   /** Limits GetCertificate (every poll takes a token) and the other reads (quota 75/s for GetCertificate). */
-  getRate: RateLimiter;
+  getRate: Limiter;
   templateArn?: string;
   /**
    * How long to wait for a certificate, from IssueCertificate's answer to the

@@ -1,0 +1,237 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { type Limiter, realTimer, type Timer } from "../../lib/limits/index.ts";
+import { QueueError, QueueReason } from "./errors.ts";
+
+/** Partition key of the rate items in the state table; an account id never starts with `#`. */
+const RATE_KEY = "#rate";
+/** A lease covers this much of the shared rate unless `lease` says otherwise. */
+const LEASE_SECONDS = 0.5;
+
+/**
+ * Wall-clock time (`Date.now`) and `setTimeout`. Slots are compared across
+ * processes, so the clock must be one they share: Lambda hosts keep wall time
+ * in step with the Amazon Time Sync Service (well under a millisecond apart),
+ * whereas `performance.now` counts from each process's own start.
+ *
+ * @example
+ * const limiter = new SharedRateLimiter({ client, table, name: "issue-certificate", ratePerSecond: 20, timer: wallTimer });
+ */
+export const wallTimer: Timer = { now: () => Date.now(), sleep: realTimer.sleep };
+
+/**
+ * Where a {@link SharedRateLimiter} keeps its budget, and how fast it admits.
+ *
+ * @example
+ * const options: SharedRateOptions = { client, table, name: "issue-certificate", ratePerSecond: 20, lease: 10 };
+ */
+export interface SharedRateOptions {
+  client: DynamoDBClient;
+  /** The issuer's state table (key `pk` + `sk`, both strings). */
+  table: string;
+  /** The budget's sort key under pk `#rate`, e.g. `issue-certificate`; limiters with the same name share one rate. */
+  name: string;
+  /** Calls per second that all processes together may make. */
+  ratePerSecond: number;
+  /**
+   * Slots taken from the table at a time; defaults to half a second of the
+   * rate (at least 1). Larger leases cost fewer table writes; a lease its
+   * process does not use is lost to the others for as long as it covers.
+   */
+  lease?: number;
+  /** Wall clock and sleep; {@link wallTimer} unless a test drives time. */
+  timer?: Timer;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(reason: unknown): void;
+}
+
+/**
+ * A {@link Limiter} whose rate is one budget for every process that names the
+ * same item of the state table (pk `#rate`, sk `name`), so workers that run at
+ * once never exceed it together and a worker that runs alone gets all of it.
+ *
+ * The item holds `nextFree`, the wall-clock millisecond from which no slot is
+ * taken yet. A process that needs a slot LEASES `lease` of them: one
+ * conditional UpdateItem moves `nextFree` from the value the process last saw
+ * (or from absent) to the end of `[max(now, nextFree), + lease / rate)`. When
+ * another process moved it first, DynamoDB answers with the current value
+ * (ReturnValuesOnConditionCheckFailure, else one consistent GetItem) and the
+ * process tries again from there; each such failure means another lease
+ * succeeded, so the processes together always progress. The slots of a lease
+ * are handed to this process's waiters, in arrival order, each no earlier
+ * than its time; slots left unused for longer than a lease lasts are dropped,
+ * so the tokens admitted in any window of `w` seconds, by all processes
+ * together, are at most `rate × w` plus one lease. The table sees about one
+ * write per `lease` tokens (more while processes collide), whatever the
+ * number of processes. A waiter that aborts leaves at once and does not use
+ * up its slot.
+ *
+ * Correct within the processes' clock skew: a process whose clock runs `d`
+ * ahead may take `d × rate` slots early.
+ *
+ * @example
+ * const issueRate = new SharedRateLimiter({
+ *   client: new DynamoDBClient({}),
+ *   table: "lambda-svid-issuer-state-prod",
+ *   name: "issue-certificate",
+ *   ratePerSecond: 20,
+ * });
+ * await issueRate.acquire(signal);
+ */
+export class SharedRateLimiter implements Limiter {
+  readonly lease: number;
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private readonly key: Record<string, AttributeValue>;
+  private readonly timer: Timer;
+  private readonly intervalMs: number;
+  private readonly leaseMs: number;
+  /** `nextFree` as this process last wrote or read it; undefined before the first lease or while the item is absent. */
+  private seen: number | undefined;
+  /** The current lease: slot `i` is due at `start + i × intervalMs`; slots before `next` are used. */
+  private slots = { start: 0, next: 0 };
+  private readonly waiters: Waiter[] = [];
+  private pumping = false;
+  /** Wakes the pump from its wait for a slot once no waiter is left. */
+  private idle: AbortController | undefined;
+
+  constructor(options: SharedRateOptions) {
+    const { ratePerSecond } = options;
+    if (!(ratePerSecond > 0)) throw new RangeError(`rate must be positive, got ${ratePerSecond}`);
+    this.lease = options.lease ?? Math.max(1, Math.round(ratePerSecond * LEASE_SECONDS));
+    if (!(Number.isInteger(this.lease) && this.lease >= 1))
+      throw new RangeError(`lease must be a positive integer, got ${this.lease}`);
+    this.client = options.client;
+    this.table = options.table;
+    this.key = { pk: { S: RATE_KEY }, sk: { S: options.name } };
+    this.timer = options.timer ?? wallTimer;
+    this.intervalMs = 1000 / ratePerSecond;
+    this.leaseMs = this.lease * this.intervalMs;
+    this.slots.next = this.lease;
+  }
+
+  /**
+   * Resolves at this caller's slot; rejects with the signal's reason as soon
+   * as `signal` aborts, or with the table's error when no lease can be written.
+   */
+  acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const aborted = () => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        if (this.waiters.length === 0) this.idle?.abort();
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        resolve: () => {
+          signal?.removeEventListener("abort", aborted);
+          resolve();
+        },
+        reject: (reason) => {
+          signal?.removeEventListener("abort", aborted);
+          reject(reason);
+        },
+      };
+      signal?.addEventListener("abort", aborted, { once: true });
+      this.waiters.push(waiter);
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  /** Hands slots to waiters until none is left; the only place slots are used and leases taken. */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.waiters.length > 0) {
+        const due = this.nextSlot();
+        if (due === undefined) {
+          await this.takeLease();
+          continue;
+        }
+        const wait = due - this.timer.now();
+        if (wait > 0) {
+          this.idle = new AbortController();
+          await this.timer.sleep(wait, this.idle.signal);
+          this.idle = undefined;
+          continue;
+        }
+        this.slots.next++;
+        this.waiters.shift()?.resolve();
+      }
+    } catch (err) {
+      for (const waiter of this.waiters.splice(0)) waiter.reject(err);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** When the next usable slot of the current lease is due, skipping slots unused for longer than a lease lasts. */
+  private nextSlot(): number | undefined {
+    const { start } = this.slots;
+    const recent = Math.ceil((this.timer.now() - this.leaseMs - start) / this.intervalMs);
+    this.slots.next = Math.max(this.slots.next, recent);
+    if (this.slots.next >= this.lease) return undefined;
+    return start + this.slots.next * this.intervalMs;
+  }
+
+  /** Moves `nextFree` past a new lease, learning the current value after each collision. */
+  private async takeLease(): Promise<void> {
+    while (this.waiters.length > 0) {
+      const seen = this.seen;
+      const start = Math.max(this.timer.now(), seen ?? Number.NEGATIVE_INFINITY);
+      // Whole milliseconds, rounded up, so the stored value compares exactly and no slot is handed out twice.
+      const end = Math.ceil(start + this.leaseMs);
+      try {
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: this.key,
+            UpdateExpression: "SET nextFree = :end",
+            ConditionExpression:
+              seen === undefined ? "attribute_not_exists(nextFree)" : "nextFree = :seen",
+            ExpressionAttributeValues: {
+              ":end": { N: String(end) },
+              ...(seen === undefined ? {} : { ":seen": { N: String(seen) } }),
+            },
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        this.seen = err.Item !== undefined ? this.nextFreeOf(err.Item) : await this.read();
+        continue;
+      }
+      this.seen = end;
+      this.slots = { start, next: 0 };
+      return;
+    }
+  }
+
+  private async read(): Promise<number | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: this.key, ConsistentRead: true }),
+    );
+    return out.Item === undefined ? undefined : this.nextFreeOf(out.Item);
+  }
+
+  private nextFreeOf(item: Record<string, AttributeValue>): number | undefined {
+    const attribute = item.nextFree;
+    if (attribute === undefined) return undefined;
+    const value = attribute.N === undefined ? Number.NaN : Number(attribute.N);
+    if (!Number.isFinite(value))
+      throw new QueueError(
+        QueueReason.RATE_ITEM_INVALID,
+        `table ${this.table}, item ${RATE_KEY}/${this.key.sk?.S}`,
+      );
+    return value;
+  }
+}

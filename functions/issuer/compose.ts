@@ -269,6 +269,8 @@ export function createWorker(
           sqs,
           deadLetterQueueUrl,
           maxReceives: config.queue.maxReceives,
+          workQueueUrl: config.queue.workQueueUrl,
+          retryDelayMs: config.queue.retryDelayMs,
           now,
           remainingMs,
           logger,

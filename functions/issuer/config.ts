@@ -74,6 +74,8 @@ export interface QueueConfig {
   checkIntervalMs: number;
   /** Queued work with no outcome after this long is queued again. */
   pendingTimeoutMs: number;
+  /** A failed message is delivered again after this, doubled per receive (at most 15 minutes). */
+  retryDelayMs: number;
 }
 
 /** Seconds an identity is expected in flight (CA answer, readiness, tenant calls): in-flight = rate × this. */
@@ -214,6 +216,13 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
         10 * 60_000,
         DAY,
         "a duration from 10m to 24h, such as 6h",
+      ),
+      retryDelayMs: r.duration(
+        "LAMBDA_SVID_RETRY_DELAY",
+        30_000,
+        0,
+        15 * 60_000,
+        "a duration up to 15m, such as 30s",
       ),
     },
     caFirstPollMs: r.duration(

@@ -7,7 +7,7 @@ import { Tracer } from "@aws-lambda-powertools/tracer";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createIssuer, createPlanner, createWorker } from "./compose.ts";
+import { type createIssuer, createPlanner, createWorker } from "./compose.ts";
 import { type IssuerConfig, loadIssuerConfig } from "./config.ts";
 import { parseIssuerEvent } from "./event.ts";
 import type { PlanReport } from "./planner.ts";
@@ -21,10 +21,9 @@ const tracer = new Tracer({ serviceName: SERVICE });
 
 // Validated once per container: a bad variable fails the init with its name.
 const config: IssuerConfig = loadIssuerConfig(process.env);
-// The planner when a work queue is configured; otherwise the issuer runs direct, in this process.
-const queued = config.queue.workQueueUrl !== undefined;
-const planner = queued ? createPlanner(config) : undefined;
-const direct = queued ? undefined : createIssuer(config);
+// Built on first use, so a container builds only what its function calls.
+let planner: ReturnType<typeof createPlanner> | undefined;
+let direct: ReturnType<typeof createIssuer> | undefined;
 let workerInstance: ReturnType<typeof createWorker> | undefined;
 
 /** Summary returned to the invoker: what was planned (or, direct, each identity's outcome); no key material. */
@@ -32,7 +31,9 @@ async function plan(event: unknown, context: Context): Promise<PlanReport | RunR
   const request = parseIssuerEvent(event);
   logger.info("run started", { request });
   const remainingMs = () => context.getRemainingTimeInMillis();
-  if (planner !== undefined) {
+  // The planner when a work queue is configured; otherwise the issuer runs direct, in this process.
+  if (config.queue.workQueueUrl !== undefined) {
+    planner ??= createPlanner(config);
     const report = await planner.run(request, remainingMs, logger);
     publishPlanMetrics(report, metrics);
     logger.info("run finished", {

@@ -1,5 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { SQSClient } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSRecord } from "aws-lambda";
 import { parseSpiffeId } from "../../layers/spiffe/index.ts";
 import { deadlineSignal, mapConcurrent } from "../../lib/limits/index.ts";
@@ -24,6 +24,13 @@ export interface WorkerDeps {
   deadLetterQueueUrl: string;
   /** A failure on this receive (or later) goes to the dead-letter queue instead of being retried. */
   maxReceives: number;
+  /**
+   * The work queue, to bring a retried message back sooner than its visibility
+   * timeout (set for a batch's worst case, 90 minutes): after `retryDelayMs`
+   * doubled per receive for a failure, at once for work the deadline left.
+   */
+  workQueueUrl: string | undefined;
+  retryDelayMs: number;
   now: () => Date;
   remainingMs: () => number;
   logger: Logger;
@@ -104,7 +111,7 @@ export async function runWorker(
           signal,
         );
         results.push(result);
-        if (result.outcome === "not-reached") return "retry";
+        if (result.outcome === "not-reached") return "again";
         const now = deps.now().toISOString();
         if (result.outcome === "failed") {
           if (!result.permanent && attempts < deps.maxReceives) return "retry";
@@ -121,9 +128,20 @@ export async function runWorker(
       },
       () => !signal.aborted && deps.remainingMs() > deps.settings.deadlineMarginMs,
     );
+    const delays: Array<{ record: SQSRecord; seconds: number }> = [];
     outcomes.forEach((outcome, i) => {
       const record = records[i] as SQSRecord;
-      if (outcome !== "done") failures.push({ itemIdentifier: record.messageId });
+      if (outcome === "done") return;
+      failures.push({ itemIdentifier: record.messageId });
+      const attempts = Number(record.attributes.ApproximateReceiveCount ?? "1");
+      const seconds =
+        outcome === "retry"
+          ? Math.min(
+              MAX_RETRY_DELAY_S,
+              Math.round((deps.retryDelayMs / 1000) * 2 ** (attempts - 1)),
+            )
+          : 0;
+      delays.push({ record, seconds });
       if (outcome === undefined) {
         const work = safeIdentity(record.body);
         if (work) results.push({ ...work, outcome: "not-reached" });
@@ -131,6 +149,7 @@ export async function runWorker(
     });
     // The outcomes outlive the deadline's reason to stop: recording them costs one call per 25.
     await deps.store.write(states);
+    await comeBackSooner(deps, delays);
     return {
       batchItemFailures: failures,
       report: {
@@ -143,6 +162,40 @@ export async function runWorker(
     };
   } finally {
     deadline.clear();
+  }
+}
+
+/** The longest a retried message waits: SQS allows 12 h; a failure worth retrying is worth it within the hour. */
+const MAX_RETRY_DELAY_S = 900;
+
+/**
+ * Sets each retried message's visibility to its delay (ChangeMessageVisibilityBatch, 10 per
+ * call), so it is delivered again after that rather than after the queue's visibility timeout.
+ * Best effort: a message whose change fails still comes back, later.
+ */
+async function comeBackSooner(
+  deps: WorkerDeps,
+  delays: ReadonlyArray<{ record: SQSRecord; seconds: number }>,
+): Promise<void> {
+  if (deps.workQueueUrl === undefined) return;
+  for (let i = 0; i < delays.length; i += 10) {
+    const batch = delays.slice(i, i + 10);
+    try {
+      await deps.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: deps.workQueueUrl,
+          Entries: batch.map(({ record, seconds }, j) => ({
+            Id: String(j),
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: seconds,
+          })),
+        }),
+      );
+    } catch (err) {
+      deps.logger.warn("retry delay not set; the messages come back after the visibility timeout", {
+        reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
+    }
   }
 }
 

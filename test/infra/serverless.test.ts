@@ -103,7 +103,7 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
     }
   });
 
-  it("names the work queue to the planner and the dead-letter queue to the workers", () => {
+  it("names the work queue to the planner and the workers, the dead-letter queue to the workers", () => {
     const planner = environment("IssuerLambdaFunction");
     expect(planner.LAMBDA_SVID_WORK_QUEUE_URL).toEqual({ Ref: "IssuerWorkQueue" });
     expect(planner).not.toHaveProperty("LAMBDA_SVID_DEAD_LETTER_QUEUE_URL");
@@ -119,6 +119,7 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
       "LAMBDA_SVID_STATE_TABLE",
       "LAMBDA_SVID_TRUST_DOMAIN",
       "LAMBDA_SVID_WORKERS",
+      "LAMBDA_SVID_WORK_QUEUE_URL",
       "LAMBDA_SVID_WRITER_ROLE",
       "POWERTOOLS_LOG_LEVEL",
     ]);
@@ -126,8 +127,8 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
       LAMBDA_SVID_DEAD_LETTER_QUEUE_URL: { Ref: "IssuerDeadLetterQueue" },
       LAMBDA_SVID_MAX_RECEIVES: "3",
       LAMBDA_SVID_WORKERS: "2",
+      LAMBDA_SVID_WORK_QUEUE_URL: { Ref: "IssuerWorkQueue" },
     });
-    expect(worker).not.toHaveProperty("LAMBDA_SVID_WORK_QUEUE_URL");
   });
 
   it("deploys the worker from the same zip, on its own role, at most `workers` at once", () => {
@@ -348,11 +349,11 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
         .map((p) => [p.MetricName as string, p]),
     );
     expect(Object.keys(alarms).sort()).toEqual([
+      "IdentitiesQueued",
       "MinSecondsToExpiry",
       "RegistryEntriesInvalid",
       "RunDeadlineReached",
       "SvidsFailed",
-      "SvidsIssued",
     ]);
     for (const [metric, alarm] of Object.entries(alarms)) {
       expect(emitted).toContain(metric);
@@ -364,8 +365,8 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
       Threshold: 21600,
       ComparisonOperator: "LessThanThreshold",
     });
-    // No completed run (one SvidsIssued sample each) in two hourly periods.
-    expect(alarms.SvidsIssued).toMatchObject({
+    // No completed planner run (one IdentitiesQueued sample each) in two hourly periods.
+    expect(alarms.IdentitiesQueued).toMatchObject({
       Statistic: "SampleCount",
       Period: 7200,
       Threshold: 1,

@@ -93,6 +93,7 @@ export async function queuedHarness(options: QueuedHarnessOptions = {}) {
     LAMBDA_SVID_STATE_TABLE: resources.table,
     LAMBDA_SVID_WORK_QUEUE_URL: resources.workQueueUrl,
     LAMBDA_SVID_DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
+    LAMBDA_SVID_RETRY_DELAY: "1s",
     ...options.env,
   };
   const base = await issuerHarness({ ...options, env });

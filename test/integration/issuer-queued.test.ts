@@ -246,16 +246,18 @@ describe("queued issuer: planner, work queue, workers, state table", () => {
     expect(next.report.queued.new).toBe(1);
   });
 
-  it("a failure that may pass is delivered again up to LAMBDA_SVID_MAX_RECEIVES, then dead-lettered with its reason", async () => {
+  it("a failure that may pass is delivered again after the retry delay, not the visibility timeout, up to LAMBDA_SVID_MAX_RECEIVES, then dead-lettered with its reason", async () => {
     const t = clock();
     const h = await queuedHarness({
       accounts: 1,
       now: t.now,
       env: { LAMBDA_SVID_MAX_RECEIVES: "2" },
+      // Longer than the test waits: only the worker's retry delay (1 s here) brings it back in time.
+      visibilitySeconds: 60,
     });
     injectFaults(h.clients.sts as never, { commands: ["AssumeRole"], kind: "access-denied" });
     await h.plan();
-    await h.drain(8_000);
+    await h.drain(4_000);
     const letters = await h.deadLetters();
     expect(letters).toHaveLength(1);
     expect(letters[0]?.MessageAttributes?.stage?.StringValue).toBe("access");
@@ -284,15 +286,17 @@ describe("queued issuer: planner, work queue, workers, state table", () => {
     ).toBeDefined();
   });
 
-  it("work the worker's deadline does not reach goes back to the queue and is issued by a later invocation", async () => {
+  it("work the worker's deadline does not reach goes back to the queue at once and is issued by a later invocation", async () => {
     let budget = 0;
     const h = await queuedHarness({
       accounts: 3,
       env: { LAMBDA_SVID_DEADLINE_MARGIN: "1s" },
+      // Work the deadline left comes back at once, not after the visibility timeout.
+      visibilitySeconds: 60,
       workerRemainingMs: () => (budget++ === 0 ? 500 : Number.POSITIVE_INFINITY),
     });
     await h.plan();
-    await h.drain(8_000);
+    await h.drain(4_000);
     const first = h.workReports[0];
     expect(first?.deadlineReached).toBe(true);
     expect(first?.retried).toBeGreaterThan(0);

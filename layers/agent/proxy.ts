@@ -229,6 +229,10 @@ function forward(
         upstreamRes.statusMessage,
         endToEnd(upstreamRes.headers),
       );
+      // What arrives in this turn of the event loop (often the head, the whole
+      // body and its end) leaves in one write; a long body streams after it.
+      res.cork();
+      setImmediate(() => res.uncork());
       upstreamRes.on("error", () => res.destroy());
       upstreamRes.pipe(res);
     },

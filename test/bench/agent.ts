@@ -5,14 +5,15 @@
  * Runs the built agent as a Lambda extension (a stand-in Extensions API, a
  * private emulator for Secrets Manager, a mesh stand-in) and prints:
  * - ready time, process start to the first `event/next`, median and p90 over
- *   `--starts`, beside its floor: the same launch of a script that only
- *   registers and calls `event/next`;
+ *   `--starts`, with the agent's own CPU to get there, beside its floor: the
+ *   same launch of a script that only registers and calls `event/next`;
  * - the agent's RSS after 1,000 requests and the layer zip's size;
  * - 1 KB keep-alive round trips through the proxy against a direct mTLS
  *   client to the same mesh stand-in at the same concurrency (the floor), p50
  *   and p99 of both and the difference, for the default pool: one client,
  *   `--concurrency` clients, and twice as many clients as the pool has
  *   connections; and for a pool of `--small-pool` with twice as many clients;
+ *   with the agent's CPU per proxied request;
  * - for each pool, the TLS connections the mesh accepted from the proxy and
  *   the most it held open at once, which must not exceed the pool size.
  */
@@ -46,6 +47,8 @@ const BODY = Buffer.alloc(1024, "a");
 /** The issue's goals, printed beside the figures. */
 const READY_GOAL_MS = 150;
 const OVERHEAD_GOAL_MS = 0.5;
+/** USER_HZ, which Linux fixes at 100 for /proc on every architecture Lambda runs. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * What a do-nothing extension does: register, then wait in `event/next`.
@@ -73,10 +76,12 @@ try {
   const floor = await floorLaunch();
   const floorMs: number[] = [];
   const readyMs: number[] = [];
+  const readyCpuMs: number[] = [];
   for (let i = 0; i < opts.starts; i++) {
     floorMs.push(await floor());
     const run = await startExtension(world);
     readyMs.push(run.readyMs);
+    readyCpuMs.push(run.readyCpuMs);
     await run.stop();
   }
 
@@ -108,9 +113,10 @@ try {
   await smallRun.stop();
 
   const ready = summary(readyMs);
+  const readyCpu = summary(readyCpuMs);
   const bare = summary(floorMs);
   console.log(
-    `agent ready (process start to first event/next: registered, SVID read and verified, listening): median ${ready.p50.toFixed(0)} ms, p90 ${ready.p90.toFixed(0)} ms, max ${ready.max.toFixed(0)} ms over ${opts.starts} starts (goal: median <= ${READY_GOAL_MS} ms; floor, the same launch of a script that only registers and calls event/next: median ${bare.p50.toFixed(0)} ms, p90 ${bare.p90.toFixed(0)} ms)`,
+    `agent ready (process start to first event/next: registered, SVID read and verified, listening): median ${ready.p50.toFixed(0)} ms, p90 ${ready.p90.toFixed(0)} ms, max ${ready.max.toFixed(0)} ms over ${opts.starts} starts, of which the agent's own CPU (user + sys, all threads) median ${readyCpu.p50.toFixed(0)} ms (goal: median <= ${READY_GOAL_MS} ms; floor, the same launch of a script that only registers and calls event/next: median ${bare.p50.toFixed(0)} ms, p90 ${bare.p90.toFixed(0)} ms)`,
   );
   console.log(`agent RSS after 1,000 requests: ${rssMb.toFixed(1)} MB (goal <= 80 MB)`);
   console.log(`layer zip: ${(zipBytes / 1024).toFixed(0)} KB (${zipBytes} bytes; goal <= 1 MB)`);
@@ -138,6 +144,8 @@ async function startExtension(world: AgentWorld, maxConnections?: number) {
   return {
     agent,
     readyMs: (api.nextCalls[0] as number) - started,
+    // Parked in event/next from here on, so this is the CPU its start took.
+    readyCpuMs: await cpuMsOf(agent.child.pid as number),
     async stop() {
       api.shutdown();
       await agent.exited;
@@ -210,10 +218,13 @@ async function benchmarks(
       agent: direct,
       servername: "db.internal",
     });
+  const pid = run.agent.child.pid as number;
   const viaProxy = async (clients: number, n: number) => {
     upstream.counting(true);
+    const cpuBefore = await cpuMsOf(pid);
     try {
-      return await load(proxyCall, n, clients);
+      const result = await load(proxyCall, n, clients);
+      return { ...result, agentCpuUs: ((await cpuMsOf(pid)) - cpuBefore) * (1000 / n) };
     } finally {
       upstream.counting(false);
       proxied += n;
@@ -247,11 +258,17 @@ async function benchmarks(
 
 type Load = Awaited<ReturnType<typeof load>>;
 
-function row(label: string, clients: number, n: number, proxy: Load, floor: Load): string {
+function row(
+  label: string,
+  clients: number,
+  n: number,
+  proxy: Load & { agentCpuUs: number },
+  floor: Load,
+): string {
   const p = summary(proxy.latencies);
   const d = summary(floor.latencies);
   const who = clients === 1 ? "1 client (sequential)" : `${clients} concurrent clients`;
-  return `proxy overhead, ${label}, ${who}, 1 KB keep-alive round trips, n=${n}: overhead p50 ${(p.p50 - d.p50).toFixed(3)} ms, p99 ${(p.p99 - d.p99).toFixed(3)} ms (goal p50 <= ${OVERHEAD_GOAL_MS} ms); proxy p50 ${p.p50.toFixed(3)} ms p99 ${p.p99.toFixed(3)} ms ${proxy.rps.toFixed(0)} req/s; floor, direct mTLS: p50 ${d.p50.toFixed(3)} ms p99 ${d.p99.toFixed(3)} ms ${floor.rps.toFixed(0)} req/s`;
+  return `proxy overhead, ${label}, ${who}, 1 KB keep-alive round trips, n=${n}: overhead p50 ${(p.p50 - d.p50).toFixed(3)} ms, p99 ${(p.p99 - d.p99).toFixed(3)} ms (goal p50 <= ${OVERHEAD_GOAL_MS} ms); proxy p50 ${p.p50.toFixed(3)} ms p99 ${p.p99.toFixed(3)} ms ${proxy.rps.toFixed(0)} req/s, agent CPU ${proxy.agentCpuUs.toFixed(0)} µs per request; floor, direct mTLS: p50 ${d.p50.toFixed(3)} ms p99 ${d.p99.toFixed(3)} ms ${floor.rps.toFixed(0)} req/s`;
 }
 
 interface Upstream {
@@ -332,6 +349,13 @@ function summary(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? 0 };
+}
+
+/** User + system CPU of process `pid` so far, all its threads, at the kernel's 10 ms tick. */
+async function cpuMsOf(pid: number): Promise<number> {
+  // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name.
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
 }
 
 async function rssOf(pid: number): Promise<number> {

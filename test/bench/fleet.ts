@@ -88,6 +88,8 @@ class Holdings {
   readonly everUnderHour: Uint8Array;
   lowestMs = Number.POSITIVE_INFINITY;
   firstCompleteAt: number | undefined;
+  /** When an identity that held an SVID first got a new one. */
+  firstRenewalAt: number | undefined;
   private held = 0;
   /** Writes of the faulted identities: when, and for which SPIFFE ID. */
   readonly watched = new Map<number, { at: number; spiffeId: string }[]>();
@@ -106,6 +108,7 @@ class Holdings {
     if (!(i >= 0 && i < this.size) || secret.current?.SecretString === undefined) return;
     const doc = JSON.parse(secret.current.SecretString) as { notAfter: string; spiffeId: string };
     if (this.notAfter[i] === 0) this.held++;
+    else this.firstRenewalAt ??= Date.now();
     this.notAfter[i] = Date.parse(doc.notAfter);
     if (this.held === this.size) this.firstCompleteAt ??= Date.now();
     this.watched.get(i)?.push({ at: Date.now(), spiffeId: doc.spiffeId });
@@ -337,7 +340,8 @@ async function simulate(): Promise<void> {
   const realFrom = process.hrtime.bigint();
   const sink = sinkOutput();
   const runs: Run[] = [];
-  let steady: Snapshot | undefined;
+  /** At each hourly run's start, and at the end. */
+  const hourly: Snapshot[] = [];
   let end: Snapshot;
   try {
     const plannerClients = containerClients(aws);
@@ -448,7 +452,7 @@ async function simulate(): Promise<void> {
           previous.inFlightPeak = inFlight.peak();
         }
         before = now;
-        if (hour === 24 && days >= 2) steady = now;
+        hourly.push(now);
         const run: Run = {
           index: hour,
           at,
@@ -483,6 +487,7 @@ async function simulate(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, START + days * DAY - Date.now()));
       const last = runs.at(-1);
       const now = snapshot(aws);
+      hourly.push(now);
       if (last) {
         last.calls = diffCalls(before.calls, now.calls);
         last.issued = now.issued - before.issued;
@@ -505,7 +510,7 @@ async function simulate(): Promise<void> {
     config,
     runs,
     holdings,
-    steady,
+    hourly,
     end,
     cpuMs: (cpu.user + cpu.system) / 1000,
     realSeconds,
@@ -521,7 +526,7 @@ interface Outcome {
   config: IssuerConfig;
   runs: Run[];
   holdings: Holdings;
-  steady: Snapshot | undefined;
+  hourly: Snapshot[];
   end: Snapshot;
   cpuMs: number;
   realSeconds: number;
@@ -620,13 +625,26 @@ function report(o: Outcome): void {
     `process CPU per issued certificate: ${(o.cpuMs / Math.max(certificates, 1)).toFixed(2)} ms whole simulation (planner, workers, SDK, the model, the virtual clock); ${excluded.toFixed(2)} ms with the modelled CA's CSR checks and signing (${(aws.pca.signingMs / Math.max(certificates, 1)).toFixed(2)} ms each) taken out — goal ≤ ${GOAL.cpuIssuedMs} ms CA signing excluded (${versus(excluded <= GOAL.cpuIssuedMs)}, an upper bound: the model's own work is in it); real time ${o.realSeconds.toFixed(0)} s for ${days * 24} virtual hours; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,
   );
 
-  const from = o.steady ?? {
-    calls: new Map<string, number>(),
-    issued: 0,
-    units: { read: 0, write: 0 },
-    lambda: { invocations: 0, ms: 0 },
-  };
-  const windowDays = o.steady ? days - 1 : days;
+  // Steady state: whole renewal periods ending at the end, from the first renewal on, so a
+  // window does not catch one wave more or less than a month averages. Else the whole run.
+  const periodHours = (config.validityMs - config.renewBeforeMs) / HOUR;
+  const firstRenewalHour =
+    holdings.firstRenewalAt === undefined
+      ? undefined
+      : Math.ceil((holdings.firstRenewalAt - START) / HOUR);
+  const periods =
+    firstRenewalHour === undefined ? 0 : Math.floor((days * 24 - firstRenewalHour) / periodHours);
+  const steady = periods > 0 && Number.isInteger(periodHours);
+  const windowHours = steady ? periods * periodHours : days * 24;
+  const from = steady
+    ? (o.hourly[days * 24 - windowHours] as Snapshot)
+    : {
+        calls: new Map<string, number>(),
+        issued: 0,
+        units: { read: 0, write: 0 },
+        lambda: { invocations: 0, ms: 0, running: 0 },
+      };
+  const windowDays = windowHours / 24;
   const calls = diffCalls(from.calls, end.calls);
   const svc = byService(calls);
   const usage: Usage = {
@@ -646,7 +664,7 @@ function report(o: Outcome): void {
   const fleet = (x: number) =>
     `$${x.toLocaleString("en", { maximumFractionDigits: 2, minimumFractionDigits: 2 })}`;
   console.log(
-    `monthly cost from ${o.steady ? `the last ${windowDays} day(s), steady state (first issuance left out)` : `all ${days} day(s), first issuance included`}, scaled to 30 days: ${(usage.certificates / windowDays / n).toFixed(2)} certificates per identity per day, ${fixed(usage.secretsManagerCalls / windowDays / n)} Secrets Manager, ${fixed(usage.sqsRequests / windowDays / n)} SQS calls per identity per day, DynamoDB ${fixed(usage.dynamodbWriteUnits / windowDays / n)} write and ${fixed(usage.dynamodbReadUnits / windowDays / n)} read units per identity per day, Lambda ${usage.lambdaInvocations} invocations and ${usage.lambdaGbSeconds.toFixed(0)} GB-s (${MEMORY_GB * 1024} MB) in the window`,
+    `monthly cost from ${steady ? `the last ${windowHours} h (${periods} renewal period(s) of ${periodHours} h from the first renewal), steady state, first issuance left out` : `all ${days} day(s), first issuance included`}, scaled to 30 days: ${(usage.certificates / windowDays / n).toFixed(2)} certificates per identity per day, ${fixed(usage.secretsManagerCalls / windowDays / n)} Secrets Manager, ${fixed(usage.sqsRequests / windowDays / n)} SQS calls per identity per day, DynamoDB ${fixed(usage.dynamodbWriteUnits / windowDays / n)} write and ${fixed(usage.dynamodbReadUnits / windowDays / n)} read units per identity per day, Lambda ${usage.lambdaInvocations} invocations and ${usage.lambdaGbSeconds.toFixed(0)} GB-s (${MEMORY_GB * 1024} MB) in the window`,
   );
   console.log(
     `  per identity: Private CA short-lived ${each(cost.shortLivedCa)} or general-purpose ${each(cost.generalPurposeCa)}; Secrets Manager ${each(cost.secretsManager)}; SQS ${each(cost.sqs)}; DynamoDB ${each(cost.dynamodb)}; Lambda ${each(cost.lambda)}; total ${each(cost.totalShortLived)} short-lived, ${each(cost.totalGeneralPurpose)} general-purpose`,

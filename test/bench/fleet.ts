@@ -346,7 +346,7 @@ async function simulate(): Promise<void> {
   try {
     const plannerClients = containerClients(aws);
     const planner = createPlanner(config, plannerClients);
-    // One container per concurrent invocation, each with its own clients and CA rate share.
+    // One container per concurrent invocation, each with its own clients and rate limiters.
     const idle: Worker[] = Array.from({ length: opts.workers }, () =>
       createWorker(config, containerClients(aws)),
     );

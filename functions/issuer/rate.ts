@@ -59,20 +59,23 @@ interface Waiter {
  * once never exceed it together and a worker that runs alone gets all of it.
  *
  * The item holds `nextFree`, the wall-clock millisecond from which no slot is
- * taken yet. A process that needs a slot LEASES `lease` of them: one
- * conditional UpdateItem moves `nextFree` from the value the process last saw
- * (or from absent) to the end of `[max(now, nextFree), + lease / rate)`. When
- * another process moved it first, DynamoDB answers with the current value
+ * taken yet. A process that needs a slot LEASES `lease` of them, the time
+ * `lease / rate`, with one conditional UpdateItem: while the budget is in use
+ * (`nextFree` not past) it adds that time to `nextFree` and takes the slots
+ * before the new value, so processes that are all busy never collide; when
+ * the budget is idle (absent or past) it sets `nextFree` to now plus that
+ * time. Which of the two it tries follows from the value it last saw; when
+ * the condition fails, DynamoDB answers with the current value
  * (ReturnValuesOnConditionCheckFailure, else one consistent GetItem) and the
- * process tries again from there; each such failure means another lease
- * succeeded, so the processes together always progress. The slots of a lease
+ * process tries the other; each failure means the budget changed state, so
+ * the processes together always progress. The slots of a lease
  * are handed to this process's waiters, in arrival order, each no earlier
  * than its time; slots left unused for longer than a lease lasts are dropped,
  * so the tokens admitted in any window of `w` seconds, by all processes
  * together, are at most `rate × w` plus one lease. The table sees about one
- * write per `lease` tokens (more while processes collide), whatever the
- * number of processes. A waiter that aborts leaves at once and does not use
- * up its slot.
+ * write per `lease` tokens, whatever the number of processes (two when a
+ * process that was idle finds the budget in use). A waiter that aborts leaves
+ * at once and does not use up its slot.
  *
  * Correct within the processes' clock skew: a process whose clock runs `d`
  * ahead may take `d × rate` slots early.
@@ -94,6 +97,8 @@ export class SharedRateLimiter implements Limiter {
   private readonly timer: Timer;
   private readonly intervalMs: number;
   private readonly leaseMs: number;
+  /** What a lease adds to `nextFree`: `leaseMs` rounded up to a whole millisecond. */
+  private readonly leaseStepMs: number;
   /** `nextFree` as this process last wrote or read it; undefined before the first lease or while the item is absent. */
   private seen: number | undefined;
   /** The current lease: slot `i` is due at `start + i × intervalMs`; slots before `next` are used. */
@@ -115,6 +120,7 @@ export class SharedRateLimiter implements Limiter {
     this.timer = options.timer ?? wallTimer;
     this.intervalMs = 1000 / ratePerSecond;
     this.leaseMs = this.lease * this.intervalMs;
+    this.leaseStepMs = Math.ceil(this.leaseMs);
     this.slots.next = this.lease;
   }
 
@@ -183,37 +189,74 @@ export class SharedRateLimiter implements Limiter {
     return start + this.slots.next * this.intervalMs;
   }
 
-  /** Moves `nextFree` past a new lease, learning the current value after each collision. */
+  /**
+   * Moves `nextFree` past a new lease. While the budget is in use (`nextFree`
+   * not yet past) the lease is appended to it atomically, so busy processes
+   * never collide; an idle budget (absent or past) restarts from now with a
+   * conditional SET. The last value seen says which to try; a failed
+   * condition returns the current value, and the other one is tried.
+   */
   private async takeLease(): Promise<void> {
     while (this.waiters.length > 0) {
-      const seen = this.seen;
-      const start = Math.max(this.timer.now(), seen ?? Number.NEGATIVE_INFINITY);
-      // Whole milliseconds, rounded up, so the stored value compares exactly and no slot is handed out twice.
-      const end = Math.ceil(start + this.leaseMs);
+      // Whole milliseconds, so stored values add and compare exactly.
+      const now = Math.ceil(this.timer.now());
+      const busy = this.seen !== undefined && this.seen >= now;
+      let end: number;
       try {
-        await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: this.key,
-            UpdateExpression: "SET nextFree = :end",
-            ConditionExpression:
-              seen === undefined ? "attribute_not_exists(nextFree)" : "nextFree = :seen",
-            ExpressionAttributeValues: {
-              ":end": { N: String(end) },
-              ...(seen === undefined ? {} : { ":seen": { N: String(seen) } }),
-            },
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          }),
-        );
+        end = busy ? await this.append(now) : await this.restart(now);
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
         this.seen = err.Item !== undefined ? this.nextFreeOf(err.Item) : await this.read();
         continue;
       }
       this.seen = end;
-      this.slots = { start, next: 0 };
+      this.slots = { start: end - this.leaseStepMs, next: 0 };
       return;
     }
+  }
+
+  /** `nextFree += lease` if it is not past; returns the new value. */
+  private async append(now: number): Promise<number> {
+    const out = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.key,
+        UpdateExpression: "SET nextFree = nextFree + :lease",
+        ConditionExpression: "attribute_type(nextFree, :number) AND nextFree >= :now",
+        ExpressionAttributeValues: {
+          ":lease": { N: String(this.leaseStepMs) },
+          ":now": { N: String(now) },
+          ":number": { S: "N" },
+        },
+        ReturnValues: "UPDATED_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    const end = this.nextFreeOf(out.Attributes ?? {});
+    if (end === undefined) throw this.invalid();
+    return end;
+  }
+
+  /** `nextFree = now + lease` if it is absent or past; returns the new value. */
+  private async restart(now: number): Promise<number> {
+    const end = now + this.leaseStepMs;
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.key,
+        UpdateExpression: "SET nextFree = :end",
+        // A nextFree that is not a number fails both conditions and is reported from the old item.
+        ConditionExpression:
+          "attribute_not_exists(nextFree) OR (attribute_type(nextFree, :number) AND nextFree < :now)",
+        ExpressionAttributeValues: {
+          ":end": { N: String(end) },
+          ":now": { N: String(now) },
+          ":number": { S: "N" },
+        },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return end;
   }
 
   private async read(): Promise<number | undefined> {
@@ -227,11 +270,14 @@ export class SharedRateLimiter implements Limiter {
     const attribute = item.nextFree;
     if (attribute === undefined) return undefined;
     const value = attribute.N === undefined ? Number.NaN : Number(attribute.N);
-    if (!Number.isFinite(value))
-      throw new QueueError(
-        QueueReason.RATE_ITEM_INVALID,
-        `table ${this.table}, item ${RATE_KEY}/${this.key.sk?.S}`,
-      );
+    if (!Number.isFinite(value)) throw this.invalid();
     return value;
+  }
+
+  private invalid(): QueueError {
+    return new QueueError(
+      QueueReason.RATE_ITEM_INVALID,
+      `table ${this.table}, item ${RATE_KEY}/${this.key.sk?.S}`,
+    );
   }
 }

@@ -130,9 +130,10 @@ describe("SharedRateLimiter on the state table", () => {
     expect(all.length).toBeGreaterThanOrEqual(0.9 * 10 * (ms / 1000));
     expect(busiestWindow(all, 1_000)).toBeLessThanOrEqual(10 + lease + 1);
     for (const part of [fromA, fromB]) expect(part.length).toBeGreaterThanOrEqual(0.3 * all.length);
-    // Saturated limiters take turns, so each lease costs one collision (one more call); each
-    // limiter may end holding a lease it used only in part.
-    expect(calls).toBeLessThanOrEqual(2 * (Math.ceil(all.length / lease) + 2) + 2);
+    // Busy limiters append to the budget without colliding: one call per lease, plus the
+    // second limiter's first (it finds the budget in use), a lease each may end using in
+    // part, and a restart tried first by a limiter that asks only after its lease ended.
+    expect(calls).toBeLessThanOrEqual(Math.ceil(all.length / lease) + 6);
   });
 
   it("rejects a waiter at once with its signal's reason, and its slot goes to the next waiter", async () => {

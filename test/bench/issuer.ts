@@ -411,6 +411,12 @@ function issuingLines(label: string, m: Measured, floorMs: number): void {
   console.log(
     `${label}: wall ${m.seconds.toFixed(1)} s, queued ${sum(m.plan.queued)} (${JSON.stringify(m.plan.queued)}), issued ${n}, failed ${failed(m)}, registry tag reads ${m.plan.registry.tagReads}, worker invocations ${m.invocations} (at most ${m.peakWorkers} at once), ${(m.logLines / Math.max(n, 1)).toFixed(2)} log lines per identity`,
   );
+  const reasons = new Map<string, number>();
+  for (const r of m.results.filter((r) => r.outcome === "failed")) {
+    const key = `${r.stage}: ${r.reason}`;
+    reasons.set(key, (reasons.get(key) ?? 0) + 1);
+  }
+  for (const [reason, count] of reasons) console.log(`  failed ${count}× at ${reason}`);
   const excluded = (m.cpuMs - m.caSigningMs) / n;
   console.log(
     `  process CPU per issued identity (planner + workers + the local event source): ${ms(m.cpuMs / n)} whole cycle; ${ms(excluded)} CA signing excluded (local CA signing ${ms(m.caSigningMs / n)}, replayed apart) — goal ≤ ${GOAL.cpuIssuedMs} ms CA signing excluded (${versus(excluded <= GOAL.cpuIssuedMs)}), floor ${ms(floorMs)} (${(excluded / floorMs).toFixed(0)}× floor)`,

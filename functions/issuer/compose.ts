@@ -51,19 +51,8 @@ export function createIssuer(
   clients: IssuerClients = {},
   now: () => Date = () => new Date(),
 ): Issuer {
-  // Organizations throttles early; adaptive mode adds client-side backoff on top of retries.
-  const organizations =
-    clients.organizations ?? new OrganizationsClient({ retryMode: "adaptive", maxAttempts: 8 });
-  const sts = clients.sts ?? new STSClient({ maxAttempts: 5 });
-  const tenants = new TenantAccess({
-    sts,
-    roleName: config.writerRole,
-    externalId: config.externalId,
-    partition: partitionOf(process.env.AWS_REGION),
-    ...(clients.secretsManagerFactory
-      ? { secretsManagerFactory: clients.secretsManagerFactory }
-      : {}),
-  });
+  const organizations = organizationsClient(clients);
+  const tenants = tenantAccess(config, clients);
   const rates = {
     issueRate: new RateLimiter(config.caIssueRate),
     getRate: new RateLimiter(config.caGetRate),
@@ -136,6 +125,26 @@ function caOpener(
   };
 }
 
+/** Organizations throttles early; adaptive mode adds client-side backoff on top of retries. */
+function organizationsClient(clients: IssuerClients): OrganizationsClient {
+  return (
+    clients.organizations ?? new OrganizationsClient({ retryMode: "adaptive", maxAttempts: 8 })
+  );
+}
+
+/** Tenant accounts opened through the writer role, each client on one shared connection pool. */
+function tenantAccess(config: IssuerConfig, clients: IssuerClients): TenantAccess {
+  return new TenantAccess({
+    sts: clients.sts ?? new STSClient({ maxAttempts: 5 }),
+    roleName: config.writerRole,
+    externalId: config.externalId,
+    partition: partitionOf(process.env.AWS_REGION),
+    ...(clients.secretsManagerFactory
+      ? { secretsManagerFactory: clients.secretsManagerFactory }
+      : {}),
+  });
+}
+
 function required(value: string | undefined, variable: string): string {
   if (value === undefined)
     throw new QueueError(QueueReason.NOT_CONFIGURED, `${variable} is not set`);
@@ -162,8 +171,7 @@ export function createPlanner(
 ): Planner {
   const table = required(config.queue.stateTable, "LAMBDA_SVID_STATE_TABLE");
   const workQueueUrl = required(config.queue.workQueueUrl, "LAMBDA_SVID_WORK_QUEUE_URL");
-  const organizations =
-    clients.organizations ?? new OrganizationsClient({ retryMode: "adaptive", maxAttempts: 8 });
+  const organizations = organizationsClient(clients);
   const store = new IssuerStore(clients.dynamodb ?? new DynamoDBClient({}), table);
   const sqs = clients.sqs ?? new SQSClient({});
   return {
@@ -239,16 +247,7 @@ export function createWorker(
   };
   const store = new IssuerStore(dynamodb, table);
   const sqs = clients.sqs ?? new SQSClient({});
-  const sts = clients.sts ?? new STSClient({ maxAttempts: 5 });
-  const tenants = new TenantAccess({
-    sts,
-    roleName: config.writerRole,
-    externalId: config.externalId,
-    partition: partitionOf(process.env.AWS_REGION),
-    ...(clients.secretsManagerFactory
-      ? { secretsManagerFactory: clients.secretsManagerFactory }
-      : {}),
-  });
+  const tenants = tenantAccess(config, clients);
   const openCa = clients.openCa ?? caOpener(config, clients);
   let ca: { adapter: Promise<CertificateAuthority>; openedAt: number } | undefined;
   return {

@@ -14,9 +14,9 @@ import {
   accountTags,
   entriesFromAccounts,
   listActiveAccounts,
+  loadRegistry,
   type RegistryProblem,
   type ResolvedIdentity,
-  readRegistryFile,
   resolveEntries,
 } from "./registry/index.ts";
 import { type IssuerRequest, wanted } from "./run.ts";
@@ -362,16 +362,15 @@ async function resolveRegistry(
     const resolved = resolveEntries(entries, settings.idTemplate);
     return { identities: resolved.identities, problems: [...problems, ...resolved.problems] };
   }
-  const entries = await readRegistryFile(settings.registry.path);
-  const members = await listActiveAccounts(
+  return loadRegistry(
+    {
+      source: settings.registry,
+      tagKeys: settings.tagKeys,
+      idTemplate: settings.idTemplate,
+      organizationsRate: settings.organizationsRate,
+    },
     deps.organizations,
-    new RateLimiter(settings.organizationsRate),
     signal,
-  );
-  return resolveEntries(
-    entries,
-    settings.idTemplate,
-    members === undefined ? undefined : new Set(members.map((a) => a.Id as string)),
   );
 }
 

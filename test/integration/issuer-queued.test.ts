@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -304,5 +307,34 @@ describe("queued issuer: planner, work queue, workers, state table", () => {
       expect(parseSvidSecret(await h.readSecret(account.id)).svid).toBeDefined();
     }
     expect(await h.deadLetters()).toHaveLength(0);
+  });
+
+  it("plans from a registry file, checked against the Organization, and issues through the workers", async () => {
+    const path = join(await mkdtemp(join(tmpdir(), "registry-")), "registry.yaml");
+    let member = "";
+    const h = await queuedHarness({
+      accounts: 1,
+      env: { LAMBDA_SVID_REGISTRY: `file:${path}` },
+      beforeIssuer: async (org) => {
+        member = org.accounts[0]?.id as string;
+        await writeFile(
+          path,
+          `identities:\n  - {service: web, environment: dev, accountId: "${member}"}\n  - {service: x, environment: dev, accountId: "999999999999"}\n`,
+        );
+      },
+    });
+    const { report } = await h.plan();
+    expect(report.queued.new).toBe(1);
+    expect(report.registry).toEqual({ tagReads: 0, listed: false, staleLeft: 0 });
+    expect(report.invalid).toEqual([
+      {
+        origin: "file entry 1",
+        reason: "account 999999999999 is not an active member of the Organization",
+      },
+    ]);
+    await h.drain();
+    expect(parseSvidSecret(await h.readSecret(member)).svid.id.toString()).toBe(
+      "spiffe://example.org/dev/web",
+    );
   });
 });

@@ -592,6 +592,12 @@ function report(o: Outcome): void {
         : `secret deleted by someone else at ${clockTime(START + fault.at)}: ${first ? `written again at ${clockTime(first.at)}, ${((first.at - START - fault.at) / HOUR).toFixed(2)} h later` : "NEVER written again"}; now ${aws.secrets.get(accountOf(i), SECRET_NAME)?.deletedAt === undefined ? "not" : "STILL"} scheduled for deletion`;
     console.log(`  account ${accountOf(i)}: ${what}`);
   }
+  const unknown = aws.handler.counts.unknown;
+  if (unknown.size > 0) {
+    console.log(
+      `MODEL GAP: operations the model does not implement were called and answered UnknownOperationException, so these figures are not the product's: ${[...unknown].map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    );
+  }
   const throttled = total(aws.handler.counts.throttled);
   const dlq = aws.sqs.depth(o.deadLetterQueueUrl);
   const work = aws.sqs.depth(o.workQueueUrl);

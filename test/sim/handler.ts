@@ -21,10 +21,12 @@ interface ModelResponse {
   body: Uint8Array;
 }
 
-/** Requests seen, by `"Service Operation"`; throttled answers counted apart. */
+/** Requests seen, by `"Service Operation"`; throttled answers, and operations no model implements, counted apart. */
 export interface CallCounts {
   readonly calls: Map<string, number>;
   readonly throttled: Map<string, number>;
+  /** Answered UnknownOperationException: a gap in the model that a simulation must report. */
+  readonly unknown: Map<string, number>;
 }
 
 /** One answered request, as an observer sees it: never the answer itself. */
@@ -86,7 +88,7 @@ const ACCESS_KEY = /Credential=([^/]+)\//;
  */
 export class ModelHttpHandler {
   readonly metadata = { handlerProtocol: "http/1.1" };
-  readonly counts: CallCounts = { calls: new Map(), throttled: new Map() };
+  readonly counts: CallCounts = { calls: new Map(), throttled: new Map(), unknown: new Map() };
   /** Called after each request is answered. */
   observer: ((call: ObservedCall) => void) | undefined;
   private readonly bursts: ThrottlingBurst[] = [];
@@ -125,7 +127,11 @@ export class ModelHttpHandler {
         this.counts.throttled.set(key, (this.counts.throttled.get(key) ?? 0) + 1);
         throw new AwsError(service.throttling.code, service.throttling.message);
       }
-      response = this.answer(service, operation, await service.call(operation, input, account));
+      response = this.answer(
+        service,
+        operation,
+        await this.call(service, operation, input, account),
+      );
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
       error = err.code;
@@ -142,6 +148,23 @@ export class ModelHttpHandler {
       error,
     });
     return { response };
+  }
+
+  /** The model's answer; an operation it does not implement is counted and answered as AWS answers an unknown one. */
+  private async call(
+    service: ServiceModel,
+    operation: string,
+    input: Record<string, unknown>,
+    account: string,
+  ): Promise<unknown> {
+    try {
+      return await service.call(operation, input, account);
+    } catch (err) {
+      if (!(err instanceof SimError && err.reason === SimReason.UNKNOWN_OPERATION)) throw err;
+      const key = `${service.name} ${operation}`;
+      this.counts.unknown.set(key, (this.counts.unknown.get(key) ?? 0) + 1);
+      throw new AwsError("UnknownOperationException", `The model does not implement ${key}.`);
+    }
   }
 
   /** Throttles a share of some operations for a while, as a burst of throttling from AWS looks to a client. */

@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -8,6 +9,7 @@ import {
   SendMessageCommand,
   SQSClient,
   TooManyEntriesInBatchRequest,
+  UntagQueueCommand,
 } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import type { ModelAws } from "./aws.ts";
@@ -132,6 +134,42 @@ describe("modelled SQS", () => {
       expect((await sqs.send(receive(work))).Messages ?? []).toEqual([]);
       const dead = (await sqs.send(receive(dlq))).Messages ?? [];
       expect(dead.map((m) => m.Body)).toEqual(["poison"]);
+    });
+  });
+
+  it("delays retries with ChangeMessageVisibilityBatch: each entry's message comes back after its own timeout", async () => {
+    await withModel({}, async (aws) => {
+      const { work, sqs } = queues(aws, 5);
+      for (const body of ["a", "b"]) {
+        await sqs.send(new SendMessageCommand({ QueueUrl: work, MessageBody: body }));
+      }
+      const [a, b] = (await sqs.send(receive(work))).Messages ?? [];
+      const changed = await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: work,
+          Entries: [
+            { Id: "a", ReceiptHandle: a?.ReceiptHandle, VisibilityTimeout: 5 },
+            { Id: "b", ReceiptHandle: b?.ReceiptHandle, VisibilityTimeout: 10 },
+            { Id: "gone", ReceiptHandle: `${a?.MessageId}#9`, VisibilityTimeout: 1 },
+          ],
+        }),
+      );
+      expect(changed.Successful?.map((e) => e.Id)).toEqual(["a", "b"]);
+      expect(changed.Failed?.map((e) => [e.Id, e.Code])).toEqual([["gone", "MessageNotInflight"]]);
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(((await sqs.send(receive(work))).Messages ?? []).map((m) => m.Body)).toEqual(["a"]);
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(((await sqs.send(receive(work))).Messages ?? []).map((m) => m.Body)).toEqual(["b"]);
+    });
+  });
+
+  it("answers an operation the model does not implement with UnknownOperationException, and counts it", async () => {
+    await withModel({}, async (aws) => {
+      const { work, sqs } = queues(aws);
+      await expect(
+        sqs.send(new UntagQueueCommand({ QueueUrl: work, TagKeys: ["a"] })),
+      ).rejects.toMatchObject({ name: "UnknownOperationException" });
+      expect(aws.handler.counts.unknown.get("SQS UntagQueue")).toBe(1);
     });
   });
 });

@@ -3,7 +3,7 @@
  * SendMessageBatch (body MD5s the SDK checks), ReceiveMessage (at most 10,
  * visibility timeout, long polling in virtual time, ApproximateReceiveCount
  * and ApproximateFirstReceiveTimestamp, message attributes), DeleteMessage,
- * DeleteMessageBatch, ChangeMessageVisibility, GetQueueAttributes, and the
+ * DeleteMessageBatch, ChangeMessageVisibility(Batch), GetQueueAttributes, and the
  * redrive policy: a message received maxReceiveCount times moves to the
  * dead-letter queue at its next receive, as AWS moves it.
  */
@@ -207,15 +207,24 @@ export class SqsModel extends ServiceModel {
       DeleteMessageBatch: (input) => this.deleteBatch(input),
       ChangeMessageVisibility: (input) => {
         const queue = this.queue(input);
-        const handle = requireString(input, "ReceiptHandle", "MissingParameter");
-        const m = this.byHandle(queue, handle);
-        if (m === undefined || m.state !== "inflight" || handle !== receiptHandle(m)) {
-          throw new AwsError("MessageNotInflight", "The message referred to isn't in flight.");
-        }
-        m.visibleAt = Date.now() + Number(input.VisibilityTimeout ?? 0) * 1000;
-        queue.inflight.push({ at: m.visibleAt, message: m });
-        if (Number(input.VisibilityTimeout ?? 0) === 0) queue.wake();
+        this.changeVisibility(
+          queue,
+          requireString(input, "ReceiptHandle", "MissingParameter"),
+          input.VisibilityTimeout,
+        );
         return {};
+      },
+      ChangeMessageVisibilityBatch: (input) => {
+        const queue = this.queue(input);
+        const entries = (input.Entries ?? []) as {
+          Id: string;
+          ReceiptHandle: string;
+          VisibilityTimeout?: number;
+        }[];
+        checkBatch(entries);
+        return this.eachEntry(entries, (e) =>
+          this.changeVisibility(queue, e.ReceiptHandle, e.VisibilityTimeout),
+        );
       },
       GetQueueAttributes: (input) => {
         const queue = this.queue(input);
@@ -421,12 +430,19 @@ export class SqsModel extends ServiceModel {
     const queue = this.queue(input);
     const entries = (input.Entries ?? []) as { Id: string; ReceiptHandle: string }[];
     checkBatch(entries);
+    return this.eachEntry(entries, (e) => {
+      const m = this.byHandle(queue, e.ReceiptHandle);
+      if (m !== undefined) queue.remove(m);
+    });
+  }
+
+  /** A batch's answer: each entry that went through under Successful, each refused one under Failed with its error. */
+  private eachEntry<E extends { Id: string }>(entries: readonly E[], act: (entry: E) => void) {
     const successful: { Id: string }[] = [];
     const failed: { Id: string; Code: string; SenderFault: boolean; Message: string }[] = [];
     for (const e of entries) {
       try {
-        const m = this.byHandle(queue, e.ReceiptHandle);
-        if (m !== undefined) queue.remove(m);
+        act(e);
         successful.push({ Id: e.Id });
       } catch (err) {
         if (!(err instanceof AwsError)) throw err;
@@ -434,6 +450,18 @@ export class SqsModel extends ServiceModel {
       }
     }
     return { Successful: successful, Failed: failed };
+  }
+
+  /** Only the latest receive's handle of an in-flight message changes its visibility, as in AWS. */
+  private changeVisibility(queue: Queue, handle: string, timeoutSeconds: unknown): void {
+    const m = this.byHandle(queue, handle);
+    if (m === undefined || m.state !== "inflight" || handle !== receiptHandle(m)) {
+      throw new AwsError("MessageNotInflight", "The message referred to isn't in flight.");
+    }
+    const seconds = Number(timeoutSeconds ?? 0);
+    m.visibleAt = Date.now() + seconds * 1000;
+    queue.inflight.push({ at: m.visibleAt, message: m });
+    if (seconds === 0) queue.wake();
   }
 
   /** The message a receipt handle names, `undefined` when it is gone; a handle the model never made is invalid. */

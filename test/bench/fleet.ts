@@ -193,6 +193,9 @@ interface Run {
   workerMs: number;
 }
 
+/** Error answers by `"Service Operation Code"`, throttling included. */
+const errors = new Map<string, number>();
+
 /** Lambda invocations and their virtual duration; worker invocations running now. */
 const lambda = { invocations: 0, ms: 0, running: 0 };
 
@@ -296,7 +299,13 @@ async function simulate(): Promise<void> {
     externalId: "lambda-svid-sim",
     onSecretWrite: (secret) => holdings.written(secret),
   });
-  aws.handler.observer = (call) => inFlight.observe(call);
+  aws.handler.observer = (call) => {
+    inFlight.observe(call);
+    if (call.error !== undefined) {
+      const key = `${call.service} ${call.operation} ${call.error}`;
+      errors.set(key, (errors.get(key) ?? 0) + 1);
+    }
+  };
   for (let i = 0; i < n; i++) {
     aws.organizations.add(accountOf(i), {
       "lambda-svid:enabled": "true",
@@ -596,6 +605,19 @@ function report(o: Outcome): void {
   if (unknown.size > 0) {
     console.log(
       `MODEL GAP: operations the model does not implement were called and answered UnknownOperationException, so these figures are not the product's: ${[...unknown].map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    );
+  }
+  console.log(
+    `error answers (throttling included): ${[...errors].map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`,
+  );
+  const deadLetters = new Map<string, number>();
+  for (const a of aws.sqs.attributesOf(o.deadLetterQueueUrl)) {
+    const key = `${a.stage?.StringValue ?? "?"}: ${a.reason?.StringValue ?? "?"}`;
+    deadLetters.set(key, (deadLetters.get(key) ?? 0) + 1);
+  }
+  if (deadLetters.size > 0) {
+    console.log(
+      `dead-lettered, by stage and reason: ${[...deadLetters].map(([k, v]) => `${v} × ${k}`).join("; ")}`,
     );
   }
   const throttled = total(aws.handler.counts.throttled);

@@ -121,10 +121,28 @@ describe("modelled DynamoDB", () => {
       expect((failed as ConditionalCheckFailedException).Item?.nextFree).toEqual({ N: "100" });
       await expect(lease(200, 99)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
       await lease(200, 100);
+      // A busy budget appended to: SET from its own value, if it is a number not yet past.
+      const append = (now: number) =>
+        ddb.send(
+          new UpdateItemCommand({
+            TableName: TABLE,
+            Key,
+            UpdateExpression: "SET nextFree = nextFree + :lease",
+            ConditionExpression: "attribute_type(nextFree, :number) AND nextFree >= :now",
+            ExpressionAttributeValues: {
+              ":lease": { N: "50" },
+              ":now": { N: String(now) },
+              ":number": { S: "N" },
+            },
+            ReturnValues: "UPDATED_NEW",
+          }),
+        );
+      expect((await append(150)).Attributes).toEqual({ nextFree: { N: "250" } });
+      await expect(append(300)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
       const item = await ddb.send(
         new GetItemCommand({ TableName: TABLE, Key, ConsistentRead: true }),
       );
-      expect(item.Item).toEqual({ ...Key, nextFree: { N: "200" }, leases: { N: "2" } });
+      expect(item.Item).toEqual({ ...Key, nextFree: { N: "250" }, leases: { N: "2" } });
       await expect(
         ddb.send(
           new UpdateItemCommand({

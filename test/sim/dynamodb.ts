@@ -108,7 +108,7 @@ export class DynamoDbModel extends ServiceModel {
       BatchWriteItem: (input) => this.batchWrite(input),
       PutItem: (input) => {
         const item = (input.Item ?? {}) as Item;
-        return this.write(input, item, () => item);
+        return this.write(input, item, () => ({ item, touched: new Set(Object.keys(item)) }));
       },
       UpdateItem: (input) => {
         const key = (input.Key ?? {}) as Item;
@@ -155,12 +155,12 @@ export class DynamoDbModel extends ServiceModel {
    * One conditional write of the item at `key`: the condition is checked
    * against the item as it is, a failed one costs a write unit and answers
    * ConditionalCheckFailedException (with the item when asked), and
-   * ReturnValues NONE, ALL_OLD or ALL_NEW says what comes back.
+   * ReturnValues (NONE, ALL_OLD, ALL_NEW, UPDATED_OLD, UPDATED_NEW) says what comes back.
    */
   private write(
     input: Record<string, unknown>,
     key: Item,
-    change: (old: Item | undefined) => Item,
+    change: (old: Item | undefined) => { item: Item; touched: Set<string> },
   ) {
     const table = this.table(requireString(input, "TableName"));
     const id = table.keyOf(key);
@@ -183,13 +183,19 @@ export class DynamoDbModel extends ServiceModel {
           : {},
       );
     }
-    const item = change(old);
+    const { item, touched } = change(old);
     if (table.keyOf(item) !== id)
       throw invalid("Cannot update attribute pk. This attribute is part of the key");
     const size = table.put(item);
     this.units.write += Math.max(1, Math.ceil(size / 1024));
-    const returned =
-      input.ReturnValues === "ALL_OLD" ? old : input.ReturnValues === "ALL_NEW" ? item : undefined;
+    const only = (from: Item | undefined) =>
+      from && Object.fromEntries(Object.entries(from).filter(([k]) => touched.has(k)));
+    const returned = {
+      ALL_OLD: old,
+      ALL_NEW: item,
+      UPDATED_OLD: only(old),
+      UPDATED_NEW: only(item),
+    }[String(input.ReturnValues ?? "NONE")];
     return returned === undefined ? {} : { Attributes: returned };
   }
 

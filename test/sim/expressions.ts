@@ -1,7 +1,7 @@
 /**
  * The part of DynamoDB's expression language the model answers: condition
  * expressions (`=`, `<>`, `<`, `<=`, `>`, `>=`, `attribute_exists`,
- * `attribute_not_exists`, AND, OR, NOT, parentheses) and update expressions
+ * `attribute_not_exists`, `attribute_type`, AND, OR, NOT, parentheses) and update expressions
  * (`SET path = operand, ...` with `:value`, a path, `if_not_exists(path,
  * operand)` and `a + b` / `a - b` on numbers; `REMOVE path, ...`), on
  * top-level attributes named directly or through `#name`. Anything else is a
@@ -143,6 +143,15 @@ class Parser {
       return result;
     }
     const t = this.peek();
+    if (t?.text === "attribute_type") {
+      this.next();
+      this.expect("(");
+      const value = item[this.path()];
+      this.expect(",");
+      const type = this.operand(item)?.S;
+      this.expect(")");
+      return value !== undefined && type !== undefined && Object.keys(value)[0] === type;
+    }
     if (t?.text === "attribute_exists" || t?.text === "attribute_not_exists") {
       this.next();
       this.expect("(");
@@ -191,24 +200,27 @@ export function meets(
 }
 
 /**
- * `item` (a copy; undefined: a new item from `key`) after `update`.
+ * `item` (a copy; undefined: a new item from `key`) after `update`, and the attributes the update names.
  *
  * @example
  * applyUpdate(undefined, { pk: { S: "#rate" } }, "SET nextFree = :end", { values: { ":end": { N: "9" } } });
+ * // { item: { pk: { S: "#rate" }, nextFree: { N: "9" } }, touched: Set { "nextFree" } }
  */
 export function applyUpdate(
   item: Item | undefined,
   key: Item,
   update: string,
   e: Expression,
-): Item {
+): { item: Item; touched: Set<string> } {
   const before = item ?? key;
   const result: Item = { ...before };
+  const touched = new Set<string>();
   const parser = new Parser(tokenize(update), e);
   while (!parser.done()) {
     if (parser.eat("SET")) {
       do {
         const path = parser.path();
+        touched.add(path);
         parser.expect("=");
         // Operands read the item as it was before this update, as DynamoDB evaluates them.
         const value = parser.operand(before);
@@ -219,11 +231,14 @@ export function applyUpdate(
         result[path] = value;
       } while (parser.eat(","));
     } else if (parser.eat("REMOVE")) {
-      do delete result[parser.path()];
-      while (parser.eat(","));
+      do {
+        const path = parser.path();
+        touched.add(path);
+        delete result[path];
+      } while (parser.eat(","));
     } else {
       throw invalid(`Invalid UpdateExpression: the model does not know ${parser.peek()?.text}`);
     }
   }
-  return result;
+  return { item: result, touched };
 }

@@ -269,6 +269,11 @@ export class SqsModel extends ServiceModel {
     return { visible: queue.visible, inflight: queue.notVisible };
   }
 
+  /** The message attributes of every message a queue holds, for a simulation's report (a dead-letter queue's reasons). */
+  attributesOf(url: string): Attributes[] {
+    return [...this.queueAt(url).messages.values()].map((m) => m.attributes ?? {});
+  }
+
   private queue(input: Record<string, unknown>): Queue {
     return this.queueAt(requireString(input, "QueueUrl", "MissingParameter"));
   }

@@ -20,6 +20,8 @@ export type CallKey = `${string} ${string}`;
 export interface CallWindow {
   readonly calls: ReadonlyMap<CallKey, number>;
   readonly firstAtMs: ReadonlyMap<CallKey, number>;
+  /** When each key was last sent, ms after the window opened. */
+  readonly lastAtMs: ReadonlyMap<CallKey, number>;
   /** Requests to one service, e.g. `total("Organizations")`, or to all when none is named. */
   total(service?: string): number;
   /** When the first request to `service` was sent, ms after the window opened. */
@@ -30,6 +32,7 @@ interface OpenWindow {
   readonly openedAt: number;
   readonly calls: Map<CallKey, number>;
   readonly firstAtMs: Map<CallKey, number>;
+  readonly lastAtMs: Map<CallKey, number>;
 }
 
 let installed = 0;
@@ -71,6 +74,7 @@ export class CallRecorder {
       openedAt: performance.now(),
       calls: new Map(),
       firstAtMs: new Map(),
+      lastAtMs: new Map(),
     };
     this.windows.add(window);
     return {
@@ -86,6 +90,7 @@ export class CallRecorder {
     for (const window of this.windows) {
       window.calls.set(key, (window.calls.get(key) ?? 0) + 1);
       if (!window.firstAtMs.has(key)) window.firstAtMs.set(key, now - window.openedAt);
+      window.lastAtMs.set(key, now - window.openedAt);
     }
   }
 }
@@ -93,11 +98,13 @@ export class CallRecorder {
 function seen(window: OpenWindow): CallWindow {
   const calls = new Map(window.calls);
   const firstAtMs = new Map(window.firstAtMs);
+  const lastAtMs = new Map(window.lastAtMs);
   const ofService = (service: string) =>
     [...calls.keys()].filter((key) => key.startsWith(`${service} `));
   return {
     calls,
     firstAtMs,
+    lastAtMs,
     total: (service) =>
       (service === undefined ? [...calls.keys()] : ofService(service)).reduce(
         (sum, key) => sum + (calls.get(key) ?? 0),

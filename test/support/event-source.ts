@@ -46,6 +46,8 @@ export interface EventSource {
    * the queue holds), and delete batches.
    */
   readonly requests: { receives: number; emptyReceives: number; deletes: number };
+  /** Invocations that failed as a whole (the handler threw): their batches come back after the visibility timeout. */
+  readonly errors: string[];
 }
 
 /**
@@ -63,6 +65,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   let peak = 0;
   let lastBusy = Date.now();
   const requests = { receives: 0, emptyReceives: 0, deletes: 0 };
+  const errors: string[] = [];
   const arn = `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split("/").pop()}`;
 
   const receive = async (max: number): Promise<Message[]> => {
@@ -113,8 +116,9 @@ export function startEventSource(options: EventSourceOptions): EventSource {
             }),
           );
         }
-      } catch {
+      } catch (err) {
         // A function error returns the whole batch to the queue after its visibility timeout.
+        errors.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
       } finally {
         running--;
         holding--;
@@ -141,6 +145,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       return peak;
     },
     requests,
+    errors,
   };
 }
 

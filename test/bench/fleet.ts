@@ -594,10 +594,12 @@ function report(o: Outcome): void {
   for (const [i, writes] of holdings.watched) {
     const fault = i === FAULTS.tagChange.index ? FAULTS.tagChange : FAULTS.deletedSecret;
     const after = writes.filter((w) => w.at >= START + fault.at);
-    const first = after[0];
+    // For the tag change, the first SVID of the new ID: a renewal of the old one may come before it.
+    const first =
+      i === FAULTS.tagChange.index ? after.find((w) => w.spiffeId.endsWith("-renamed")) : after[0];
     const what =
       i === FAULTS.tagChange.index
-        ? `tag changed without an event at ${clockTime(START + fault.at)}: SVID for ${first?.spiffeId ?? "the new ID"} written ${first ? `at ${clockTime(first.at)}, ${((first.at - START - fault.at) / HOUR).toFixed(2)} h later` : "NEVER"}`
+        ? `tag changed without an event at ${clockTime(START + fault.at)}: SVID for the new ID ${first?.spiffeId ?? ""} written ${first ? `at ${clockTime(first.at)}, ${((first.at - START - fault.at) / HOUR).toFixed(2)} h later` : "NEVER"}`
         : `secret deleted by someone else at ${clockTime(START + fault.at)}: ${first ? `written again at ${clockTime(first.at)}, ${((first.at - START - fault.at) / HOUR).toFixed(2)} h later` : "NEVER written again"}; now ${aws.secrets.get(accountOf(i), SECRET_NAME)?.deletedAt === undefined ? "not" : "STILL"} scheduled for deletion`;
     console.log(`  account ${accountOf(i)}: ${what}`);
   }

@@ -7,7 +7,7 @@ import { Tracer } from "@aws-lambda-powertools/tracer";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy from "@middy/core";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { type createIssuer, createPlanner, createWorker } from "./compose.ts";
+import { createIssuer, createPlanner, createWorker } from "./compose.ts";
 import { type IssuerConfig, loadIssuerConfig } from "./config.ts";
 import { parseIssuerEvent } from "./event.ts";
 import type { PlanReport } from "./planner.ts";
@@ -44,11 +44,8 @@ async function plan(event: unknown, context: Context): Promise<PlanReport | RunR
     });
     return report;
   }
-  const report = await (direct as ReturnType<typeof createIssuer>).run(
-    request,
-    remainingMs,
-    logger,
-  );
+  direct ??= createIssuer(config);
+  const report = await direct.run(request, remainingMs, logger);
   publishMetrics(report, metrics);
   logger.info("run finished", {
     counts: report.counts,

@@ -68,6 +68,8 @@ const opts = numericArgs({
   caReadyMs: 500,
   /** 1: stop after the first run (the end-to-end figure at a size where the rest takes hours on the emulator). */
   firstRunOnly: 0,
+  /** Organizations calls per second, when not the default (the header says so). */
+  organizationsRate: 0,
 });
 
 /** Issue 11's goals. */
@@ -157,6 +159,9 @@ async function setup(identities: number): Promise<Fixture> {
       LAMBDA_SVID_STATE_TABLE: resources.table,
       LAMBDA_SVID_WORK_QUEUE_URL: resources.workQueueUrl,
       LAMBDA_SVID_DEAD_LETTER_QUEUE_URL: resources.deadLetterQueueUrl,
+      ...(opts.organizationsRate > 0
+        ? { LAMBDA_SVID_ORGANIZATIONS_RATE: String(opts.organizationsRate) }
+        : {}),
       ...options.env,
     });
     const recorder = new CallRecorder();
@@ -455,7 +460,7 @@ async function throughput(n: number): Promise<void> {
   const probe = fixture.build();
   const { config } = probe;
   console.log(
-    `issuer bench: ${n} identities from Organizations account tags, through the planner, the SQS work queue (a local stand-in for Lambda's event source: batches of up to 1,000, ${config.queue.workers} workers) and the workers; AWS APIs on the local emulator (moto, its CPU not counted: another process); CA: the acm-pca adapter against moto's ACM PCA for its calls, rate limits and polls, certificates signed by the local CA (moto ignores Validity); default rates: IssueCertificate ${config.caIssueRate}/s and GetCertificate ${config.caGetRate}/s shared by the workers, Organizations ${config.organizationsRate}/s; issuer logs at the handler's level, to /dev/null`,
+    `issuer bench: ${n} identities from Organizations account tags, through the planner, the SQS work queue (a local stand-in for Lambda's event source: batches of up to 1,000, ${config.queue.workers} workers) and the workers; AWS APIs on the local emulator (moto, its CPU not counted: another process); CA: the acm-pca adapter against moto's ACM PCA for its calls, rate limits and polls, certificates signed by the local CA (moto ignores Validity); default rates: IssueCertificate ${config.caIssueRate}/s and GetCertificate ${config.caGetRate}/s shared by the workers, Organizations ${config.organizationsRate}/s${opts.organizationsRate > 0 ? " (set by --organizations-rate, not the default)" : ""}; issuer logs at the handler's level, to /dev/null`,
   );
   const floorMs = floorCpuMs(n);
   console.log(

@@ -12,7 +12,7 @@ import {
   type IssueSettings,
   issueIdentity,
 } from "./issue.ts";
-import { parseWorkMessage, sendDeadLetter, type WorkMessage } from "./queue.ts";
+import { type DeadLetter, parseWorkMessage, sendDeadLetter, type WorkMessage } from "./queue.ts";
 import type { IssuerStore, StateRecord, StoreItem } from "./store.ts";
 
 export interface WorkerDeps {
@@ -55,7 +55,8 @@ export interface WorkReport {
  * reaches `maxReceives`; then, or at once when trying again cannot help
  * (a malformed message, a secret that is not the issuer's), it goes to the
  * dead-letter queue with its reason and is recorded as failed, so the next
- * plan sees it. Work the deadline did not reach goes back to the queue.
+ * plan sees it; a record the dead-letter queue does not take goes back to the
+ * work queue alone. Work the deadline did not reach goes back to the queue.
  *
  * @example
  * const { batchItemFailures } = await runWorker(deps, event.Records);
@@ -86,12 +87,16 @@ export async function runWorker(
             messageId: record.messageId,
             reason: err.message,
           });
-          await sendDeadLetter(deps.sqs, deps.deadLetterQueueUrl, record.body, {
-            reason: err.message,
-            stage: "message",
-            attempts,
-            failedAt: deps.now().toISOString(),
-          });
+          if (
+            !(await deadLetter(deps, record, {
+              reason: err.message,
+              stage: "message",
+              attempts,
+              failedAt: deps.now().toISOString(),
+            }))
+          ) {
+            return "retry";
+          }
           deadLettered++;
           return "done";
         }
@@ -115,12 +120,16 @@ export async function runWorker(
         const now = deps.now().toISOString();
         if (result.outcome === "failed") {
           if (!result.permanent && attempts < deps.maxReceives) return "retry";
-          await sendDeadLetter(deps.sqs, deps.deadLetterQueueUrl, record.body, {
-            reason: result.reason ?? "failed",
-            stage: result.stage ?? "access",
-            attempts,
-            failedAt: now,
-          });
+          if (
+            !(await deadLetter(deps, record, {
+              reason: result.reason ?? "failed",
+              stage: result.stage ?? "access",
+              attempts,
+              failedAt: now,
+            }))
+          ) {
+            return "retry";
+          }
           deadLettered++;
         }
         states.push({ kind: "state", record: stateOf(work, result, now) });
@@ -162,6 +171,28 @@ export async function runWorker(
     };
   } finally {
     deadline.clear();
+  }
+}
+
+/**
+ * Sends a record to the dead-letter queue; false when SQS did not take it. That record
+ * alone then goes back to the work queue (the batch's other outcomes stand): the next
+ * receive sends it again, and past the queue's maxReceiveCount SQS's own redrive moves it.
+ */
+async function deadLetter(
+  deps: WorkerDeps,
+  record: SQSRecord,
+  letter: DeadLetter,
+): Promise<boolean> {
+  try {
+    await sendDeadLetter(deps.sqs, deps.deadLetterQueueUrl, record.body, letter);
+    return true;
+  } catch (err) {
+    deps.logger.error("dead-letter send failed; the message goes back to the work queue", {
+      messageId: record.messageId,
+      reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+    });
+    return false;
   }
 }
 

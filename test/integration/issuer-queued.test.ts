@@ -249,6 +249,36 @@ describe("queued issuer: planner, work queue, workers, state table", () => {
     expect(next.report.queued.new).toBe(1);
   });
 
+  it("a dead-letter send that fails returns only its own message to the queue; the batch's other outcomes are kept", async () => {
+    const t = clock();
+    const h = await queuedHarness({ accounts: 2, now: t.now, visibilitySeconds: 60 });
+    const [foreign, other] = h.tenantAccounts as unknown as [{ id: string }, { id: string }];
+    await new (await import("@aws-sdk/client-secrets-manager")).SecretsManagerClient(
+      clientConfigForAccount(foreign.id),
+    ).send(new CreateSecretCommand({ Name: h.config.secretName, SecretString: "theirs" }));
+    const refused = injectFaults(h.resources.sqs as never, {
+      commands: ["SendMessage"],
+      kind: "access-denied",
+      times: 1,
+    });
+    await h.plan();
+    await h.drain(4_000);
+    expect(refused.injected).toBe(1);
+    const results = h.workReports.flatMap((r) => r.results);
+    expect(results.filter((r) => r.accountId === other.id).map((r) => r.outcome)).toEqual([
+      "issued",
+    ]);
+    expect(results.filter((r) => r.accountId === foreign.id).map((r) => r.outcome)).toEqual([
+      "failed",
+      "failed",
+    ]);
+    expect((await h.snapshot()).states.get(other.id)?.outcome).toBe("issued");
+    const letters = await h.deadLetters();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.MessageAttributes?.attempts?.StringValue).toBe("2");
+    expect(JSON.parse(letters[0]?.Body ?? "{}").accountId).toBe(foreign.id);
+  });
+
   it("a failure that may pass is delivered again after the retry delay, not the visibility timeout, up to LAMBDA_SVID_MAX_RECEIVES, then dead-lettered with its reason", async () => {
     const t = clock();
     const h = await queuedHarness({

@@ -32,6 +32,16 @@ export const PolicyTemplate = {
   ORGANIZATIONS_EVENTS: "organizations-events",
   /** Key policy of a tenant's customer-managed KMS key (written with the Terraform tenant module). */
   TENANT_KEY: "tenant-key",
+  /** Trust policy of an ingress route's backend role: the ingress's own role only. */
+  INGRESS_BACKEND_TRUST: "ingress-backend-trust",
+  /** An ingress route's backend role on API Gateway: execute-api:Invoke on one API, stage, method and path prefix. */
+  INGRESS_BACKEND_EXECUTE_API: "ingress-backend-execute-api",
+  /** An ingress route's backend role on a Lambda function URL with IAM auth: that one function, through its URL only. */
+  INGRESS_BACKEND_LAMBDA_URL: "ingress-backend-lambda-url",
+  /** An ingress route's backend role on S3: GetObject in one bucket under one key prefix. */
+  INGRESS_BACKEND_S3: "ingress-backend-s3",
+  /** Optional addition to {@link INGRESS_BACKEND_S3}: ListBucket on that bucket, only under the prefix. */
+  INGRESS_BACKEND_S3_LIST: "ingress-backend-s3-list",
 } as const;
 export type PolicyTemplate = (typeof PolicyTemplate)[keyof typeof PolicyTemplate];
 

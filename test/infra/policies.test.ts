@@ -49,6 +49,15 @@ const VALUES: Record<string, string> = {
   bucket_name: "lambda-svid-artifacts",
   administrator_arn: "arn:aws:iam::222222222222:role/platform-admin",
   syncer_role_name: "lambda-svid-syncer",
+  ingress_role_arn: "arn:aws:iam::111111111111:role/lambda-svid-ingress",
+  execution_arn: "arn:aws:execute-api:eu-west-1:222222222222:a1b2c3d4e5",
+  stage: "prod",
+  method: "GET",
+  resource_path: "/orders/",
+  function_arn: "arn:aws:lambda:eu-west-1:222222222222:function:orders",
+  object_prefix: "orders-site/site/",
+  bucket: "orders-site",
+  key_prefix: "site/",
 };
 
 function render(template: PolicyTemplate): PolicyDocument {
@@ -464,6 +473,56 @@ describe("artifact bucket policy", () => {
       "arn:aws:s3:::lambda-svid-artifacts",
       "arn:aws:s3:::lambda-svid-artifacts/*",
     ]);
+  });
+});
+
+describe("ingress backend roles", () => {
+  it("are trusted by the ingress's role alone", () => {
+    expect(render(PolicyTemplate.INGRESS_BACKEND_TRUST).Statement).toEqual([
+      {
+        Sid: "IngressRoleOnly",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::111111111111:role/lambda-svid-ingress" },
+        Action: "sts:AssumeRole",
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      PolicyTemplate.INGRESS_BACKEND_EXECUTE_API,
+      [
+        [
+          "execute-api:Invoke",
+          "arn:aws:execute-api:eu-west-1:222222222222:a1b2c3d4e5/prod/GET/orders/*",
+        ],
+      ],
+    ],
+    [
+      PolicyTemplate.INGRESS_BACKEND_LAMBDA_URL,
+      [
+        ["lambda:InvokeFunctionUrl", "arn:aws:lambda:eu-west-1:222222222222:function:orders"],
+        ["lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:222222222222:function:orders"],
+      ],
+    ],
+    [PolicyTemplate.INGRESS_BACKEND_S3, [["s3:GetObject", "arn:aws:s3:::orders-site/site/*"]]],
+    [PolicyTemplate.INGRESS_BACKEND_S3_LIST, [["s3:ListBucket", "arn:aws:s3:::orders-site"]]],
+  ])("%s grants one action per statement on the one backend it names", (template, expected) => {
+    const rows = allows(render(template)).map((s) => [list(s.Action), list(s.Resource)]);
+    expect(rows).toEqual(expected.map(([action, resource]) => [[action], [resource]]));
+  });
+
+  it("reach a function only through its IAM-authenticated URL, and list a bucket only under the prefix", () => {
+    const url = render(PolicyTemplate.INGRESS_BACKEND_LAMBDA_URL);
+    expect(statementsFor(url, "lambda:InvokeFunctionUrl")[0]?.Condition).toEqual({
+      StringEquals: { "lambda:FunctionUrlAuthType": "AWS_IAM" },
+    });
+    expect(statementsFor(url, "lambda:InvokeFunction")[0]?.Condition).toEqual({
+      Bool: { "lambda:InvokedViaFunctionUrl": "true" },
+    });
+    expect(
+      statementsFor(render(PolicyTemplate.INGRESS_BACKEND_S3_LIST), "s3:ListBucket")[0]?.Condition,
+    ).toEqual({ StringLike: { "s3:prefix": "site/*" } });
   });
 });
 

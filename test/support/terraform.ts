@@ -84,26 +84,64 @@ export async function evaluateAttribute(scope: Scope, raw: unknown): Promise<TfV
  * Finds every `templatefile()` call in the module's resources and renders it
  * with the strict policy renderer (every placeholder needs a value and every
  * value a placeholder, unlike Terraform, which ignores extra values).
+ *
+ * As Terraform does, a resource whose `count` is 0 is not rendered, and one
+ * with `for_each` is rendered once per element, with `each.key` and
+ * `each.value` set and the key in its address (`...execute_api["GET"].policy`).
  */
 export async function renderTemplateCalls(scope: Scope): Promise<RenderedTemplate[]> {
   const out: RenderedTemplate[] = [];
-  for (const [address, raw] of attributes(scope.module.resource ?? {}, "resource")) {
-    if (typeof raw !== "string" || !raw.includes("templatefile(")) continue;
-    const whole = /^\$\{([\s\S]*)\}$/.exec(raw);
-    if (!whole) throw new Error(`terraform: ${address}: templatefile() inside a string template`);
-    const root = await ast(whole[1] as string);
-    if (root.type !== "function" || root.meta?.name !== "templatefile")
-      throw new Error(`terraform: ${address}: templatefile() is not the whole expression`);
-    const [pathNode, varsNode] = root.children ?? [];
-    const file = resolve(scope.dir, String(await evaluate(scope, pathNode as Ast)));
-    const vars = await evaluate(scope, varsNode as Ast);
-    if (vars === null || typeof vars !== "object" || Array.isArray(vars))
-      throw new Error(`terraform: ${address}: templatefile() variables are not an object`);
-    const values = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)]));
-    const doc = renderPolicyText(address, await readFile(file, "utf8"), values);
-    out.push({ address, file, values, doc });
-  }
+  for (const [type, byName] of Object.entries(scope.module.resource ?? {}))
+    for (const [name, bodies] of Object.entries(byName as Record<string, unknown[]>))
+      for (const body of bodies as Array<Record<string, unknown>>)
+        for (const [suffix, instance] of await instances(scope, body))
+          for (const [address, raw] of attributes(body, `resource.${type}.${name}${suffix}`)) {
+            if (typeof raw !== "string" || !raw.includes("templatefile(")) continue;
+            out.push(await renderTemplateCall(instance, address, raw));
+          }
   return out;
+}
+
+/** The scopes a resource block is evaluated in: none for `count = 0`, one per `for_each` element. */
+async function instances(
+  scope: Scope,
+  body: Record<string, unknown>,
+): Promise<Array<[string, Scope]>> {
+  if ("count" in body) {
+    const count = await evaluateAttribute(scope, body.count);
+    return count === 0 ? [] : [["", scope]];
+  }
+  if (!("for_each" in body)) return [["", scope]];
+  const each = await evaluateAttribute(scope, body.for_each);
+  if (each === null || typeof each !== "object")
+    throw new Error("terraform: for_each is neither a set nor a map");
+  const entries: Array<[string, TfValue]> = Array.isArray(each)
+    ? each.map((v) => [String(v), v])
+    : Object.entries(each);
+  return entries.map(([key, value]) => [
+    `[${JSON.stringify(key)}]`,
+    { ...scope, world: { ...scope.world, "each.key": key, "each.value": value } },
+  ]);
+}
+
+async function renderTemplateCall(
+  scope: Scope,
+  address: string,
+  raw: string,
+): Promise<RenderedTemplate> {
+  const whole = /^\$\{([\s\S]*)\}$/.exec(raw);
+  if (!whole) throw new Error(`terraform: ${address}: templatefile() inside a string template`);
+  const root = await ast(whole[1] as string);
+  if (root.type !== "function" || root.meta?.name !== "templatefile")
+    throw new Error(`terraform: ${address}: templatefile() is not the whole expression`);
+  const [pathNode, varsNode] = root.children ?? [];
+  const file = resolve(scope.dir, String(await evaluate(scope, pathNode as Ast)));
+  const vars = await evaluate(scope, varsNode as Ast);
+  if (vars === null || typeof vars !== "object" || Array.isArray(vars))
+    throw new Error(`terraform: ${address}: templatefile() variables are not an object`);
+  const values = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)]));
+  const doc = renderPolicyText(address, await readFile(file, "utf8"), values);
+  return { address, file, values, doc };
 }
 
 /** Every attribute in a nested hcl2json tree, with a dotted address. */
@@ -166,6 +204,8 @@ async function evaluate(scope: Scope, node: Ast): Promise<TfValue> {
       if (op === "!=") return JSON.stringify(left) !== JSON.stringify(right);
       throw new Error(`terraform: operator not modelled in ${node.meta?.value}`);
     }
+    case "tuple":
+      return Promise.all(children.map((c) => evaluate(scope, c)));
     case "function":
       return call(
         node.meta?.name ?? "",
@@ -191,6 +231,10 @@ function call(name: string, args: TfValue[]): TfValue {
       return args.find((a) => a !== null && a !== "") ?? null;
     case "join":
       return (args[1] as TfValue[]).map(String).join(String(args[0]));
+    case "toset":
+      return [...new Set((args[0] as TfValue[]).map((v) => JSON.stringify(v)))].map(
+        (v) => JSON.parse(v) as TfValue,
+      );
     case "tostring":
       return args[0] === null ? null : String(args[0]);
     default:

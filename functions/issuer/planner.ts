@@ -116,6 +116,11 @@ async function plan(
   const { settings, logger } = deps;
   const startedAt = deps.now();
   const snapshot = await deps.store.load(signal);
+  for (const item of snapshot.malformed) {
+    logger.warn("state table item malformed; planned as if absent", { ...item });
+    // Without a readable outcome, whether its plan was answered cannot be told: plan it again.
+    if (item.sk === "state") snapshot.plans.delete(item.pk);
+  }
   const refreshed =
     settings.registry.kind === "organizations"
       ? await refreshOrganization(deps, snapshot, request, signal)
@@ -348,8 +353,18 @@ function refreshAfter(
 }
 
 /** The registry's identities: from the snapshot's active accounts, or from the file checked against the Organization. */
-async function resolveRegistry(
-  deps: PlannerDeps,
+/**
+ * The identities the registry gives, from the snapshot (Organizations) or the
+ * registry file: what the planner plans for and the operator tools show.
+ *
+ * @example
+ * const { identities } = await resolveRegistry({ settings, organizations }, await store.load(), signal);
+ */
+export async function resolveRegistry(
+  deps: {
+    settings: Pick<PlannerSettings, "registry" | "tagKeys" | "idTemplate" | "organizationsRate">;
+    organizations: OrganizationsClient;
+  },
   snapshot: Snapshot,
   signal: AbortSignal,
 ): Promise<{ identities: ResolvedIdentity[]; problems: RegistryProblem[] }> {

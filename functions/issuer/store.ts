@@ -5,6 +5,7 @@ import {
   ScanCommand,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
+import { z } from "zod";
 import { untilAborted } from "../../lib/limits/index.ts";
 import { QueueError, QueueReason } from "./errors.ts";
 import type { Stage } from "./issue.ts";
@@ -48,6 +49,15 @@ export interface Snapshot {
   states: Map<string, StateRecord>;
   /** When ListAccounts last completed. */
   listedAt: string | undefined;
+  /** Items that did not have their kind's shape: left out of the maps above, as if absent. */
+  malformed: MalformedItem[];
+}
+
+/** An item {@link IssuerStore.load} left out: its key and the first field at fault, never a value. */
+export interface MalformedItem {
+  pk: string;
+  sk: string;
+  field: string;
 }
 
 export type StoreItem =
@@ -55,6 +65,42 @@ export type StoreItem =
   | { kind: "plan"; record: PlanRecord }
   | { kind: "state"; record: StateRecord }
   | { kind: "listing"; listedAt: string };
+
+const ISO = z.iso.datetime({ offset: true });
+const ACCOUNT_ID = z.string().regex(/^\d{12}$/);
+
+/** The shape of each item kind as read back: what the planner's decisions rely on. */
+const SHAPES = {
+  registry: z.object({
+    accountId: ACCOUNT_ID,
+    status: z.string(),
+    tags: z.record(z.string(), z.string()),
+    readAt: ISO,
+  }),
+  plan: z.object({
+    accountId: ACCOUNT_ID,
+    plannedAt: ISO,
+    reason: z.string(),
+    spiffeId: z.string(),
+  }),
+  state: z.object({
+    accountId: ACCOUNT_ID,
+    spiffeId: z.string(),
+    outcome: z.enum(["issued", "checked", "failed"]),
+    plannedAt: ISO,
+    secretArn: z.string().optional(),
+    versionId: z.string().optional(),
+    notAfter: ISO.optional(),
+    seenAt: ISO.optional(),
+    failure: z
+      .object({
+        stage: z.enum(["access", "describe", "mint", "sign", "verify", "push", "message"]),
+        reason: z.string(),
+        at: ISO,
+      })
+      .optional(),
+  }),
+} as const;
 
 const ORGANIZATION_KEY = "#organization";
 /** BatchWriteItem takes at most 25 requests. */
@@ -69,7 +115,10 @@ const WRITE_ATTEMPTS = 8;
  * planner reads it whole with a paginated Scan (one call per MB, ~5,000
  * accounts); writes go in batches of 25. Each writer owns its item kinds (the
  * planner `registry`, `plan`, `listing`; the workers `state`), so whole-item
- * batch writes never overwrite another writer's fields.
+ * batch writes never overwrite another writer's fields. An item read back
+ * without its kind's shape (edited by hand, written by another version) is
+ * left out and listed in `malformed`: the planner then plans its identity
+ * afresh instead of deciding from garbage.
  *
  * @example
  * const store = new IssuerStore(new DynamoDBClient({}), "lambda-svid-issuer-state-prod");
@@ -89,6 +138,7 @@ export class IssuerStore {
       plans: new Map(),
       states: new Map(),
       listedAt: undefined,
+      malformed: [],
     };
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -144,16 +194,25 @@ function keyed(item: StoreItem): Plain {
   return { pk: item.record.accountId, sk: item.kind, ...item.record };
 }
 
+/** Adds an item to its map once it has its kind's shape; other tables' kinds (`#rate`) are not the snapshot's. */
 function addItem(snapshot: Snapshot, item: Plain): void {
   const { pk, sk, ...rest } = item as { pk: string; sk: string } & Plain;
   if (pk === ORGANIZATION_KEY) {
-    if (sk === "listing" && typeof rest.listedAt === "string") snapshot.listedAt = rest.listedAt;
+    if (sk !== "listing") return;
+    const listedAt = ISO.safeParse(rest.listedAt);
+    if (listedAt.success) snapshot.listedAt = listedAt.data;
+    else snapshot.malformed.push({ pk, sk, field: "listedAt" });
     return;
   }
-  const record = { accountId: pk, ...rest };
-  if (sk === "registry") snapshot.registry.set(pk, record as unknown as RegistryRecord);
-  else if (sk === "plan") snapshot.plans.set(pk, record as unknown as PlanRecord);
-  else if (sk === "state") snapshot.states.set(pk, record as unknown as StateRecord);
+  if (sk !== "registry" && sk !== "plan" && sk !== "state") return;
+  const parsed = SHAPES[sk].safeParse({ ...rest, accountId: pk });
+  if (!parsed.success) {
+    snapshot.malformed.push({ pk, sk, field: String(parsed.error.issues[0]?.path[0] ?? "(item)") });
+    return;
+  }
+  if (sk === "registry") snapshot.registry.set(pk, parsed.data as RegistryRecord);
+  else if (sk === "plan") snapshot.plans.set(pk, parsed.data as PlanRecord);
+  else snapshot.states.set(pk, parsed.data as StateRecord);
 }
 
 /** Strings, booleans and maps of them: all the issuer's items hold. Undefined fields are left out. */

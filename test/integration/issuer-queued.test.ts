@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -124,6 +125,45 @@ describe("queued issuer: planner, work queue, workers, state table", () => {
         Date.parse(old?.notAfter as string),
       );
     }
+  });
+
+  it("a state-table item without its kind's shape is reported by key and planned as if absent", async () => {
+    const t = clock();
+    const h = await queuedHarness({ accounts: 2, now: t.now });
+    await h.plan();
+    await h.drain();
+    const [edited, other] = h.tenantAccounts as unknown as [{ id: string }, { id: string }];
+    const table = { TableName: h.resources.table };
+    const { Item: state } = await h.resources.dynamodb.send(
+      new GetItemCommand({ ...table, Key: { pk: { S: edited.id }, sk: { S: "state" } } }),
+    );
+    await h.resources.dynamodb.send(
+      new PutItemCommand({ ...table, Item: { ...state, notAfter: { S: "next-tuesday" } } }),
+    );
+    await h.resources.dynamodb.send(
+      new PutItemCommand({
+        ...table,
+        Item: { pk: { S: other.id }, sk: { S: "plan" }, plannedAt: { N: "7" } },
+      }),
+    );
+
+    t.advance(HOUR);
+    const next = await h.plan();
+    expect(next.report.queued).toMatchObject({ new: 1, renew: 0, check: 0 });
+    const warnings = next.output
+      .split("\n")
+      .filter((line) => line.includes("state table item malformed"))
+      .map((line) => JSON.parse(line));
+    expect(warnings).toEqual([
+      expect.objectContaining({ pk: edited.id, sk: "state", field: "notAfter" }),
+      expect.objectContaining({ pk: other.id, sk: "plan", field: "plannedAt" }),
+    ]);
+    expect(next.output).not.toContain("next-tuesday");
+    await h.drain();
+    expect((await h.snapshot()).states.get(edited.id)?.outcome).toBe("issued");
+    expect((await h.snapshot()).malformed).toEqual([
+      { pk: other.id, sk: "plan", field: "plannedAt" },
+    ]);
   });
 
   it("finds a secret deleted by someone else at the next renewal and writes it again", async () => {

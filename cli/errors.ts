@@ -9,6 +9,12 @@ export const CliReason = {
   USAGE: "cli: usage: npm start -- [--force] [--account <12-digit id>]...",
   EMULATOR_NOT_STARTED: "cli: local emulator did not start",
   NO_ACCOUNT_ID: "cli: example organization: CreateAccount returned no account id",
+  FLEET_UNREADABLE: "cli: fleet: could not read",
+  SVID_UNREADABLE: "cli: verify: could not read the SVID document",
+  INVOKE_FAILED: "cli: invoke: the function failed",
+  INVOKE_UNREADABLE: "cli: invoke: the function's answer is not JSON",
+  REPORT_UNWRITABLE: "cli: report: could not write",
+  DEMO_FAILED: "cli: demo",
 } as const;
 export type CliReason = (typeof CliReason)[keyof typeof CliReason];
 

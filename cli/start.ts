@@ -12,28 +12,13 @@
  *   npm start -- --account <id>     only that account (repeatable)
  */
 import "reflect-metadata";
-import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { createIssuer } from "../functions/issuer/compose.ts";
 import { loadIssuerConfig } from "../functions/issuer/config.ts";
 import { formatReport } from "../functions/issuer/report.ts";
 import type { IssuerRequest } from "../functions/issuer/run.ts";
 import { CliError, CliReason } from "./errors.ts";
-import { ensureExampleOrganization } from "./example-organization.ts";
-import { ensureLocalEmulator, localDir } from "./local-emulator.ts";
-
-const LOCAL_DEFAULTS: Record<string, string> = {
-  AWS_REGION: "us-east-1",
-  // Moto's default account; the emulator accepts any static key.
-  AWS_ACCESS_KEY_ID: "testing",
-  AWS_SECRET_ACCESS_KEY: "testing",
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  LAMBDA_SVID_TRUST_DOMAIN: "example.org",
-  LAMBDA_SVID_REGISTRY: "organizations",
-  LAMBDA_SVID_CA: `local:${join(localDir(), "ca")}`,
-  LAMBDA_SVID_EXTERNAL_ID: "lambda-svid-local",
-};
+import { useLocalDefault } from "./local-default.ts";
 
 function parseArgs(argv: string[]): IssuerRequest {
   let force = false;
@@ -51,12 +36,9 @@ function parseArgs(argv: string[]): IssuerRequest {
 
 async function main(): Promise<number> {
   const request = parseArgs(process.argv.slice(2));
-  const emulator = await ensureLocalEmulator();
-  process.env.AWS_ENDPOINT_URL = emulator.endpoint;
-  for (const [key, value] of Object.entries(LOCAL_DEFAULTS)) process.env[key] ??= value;
-
+  const emulator = await useLocalDefault(process.env);
   const config = loadIssuerConfig(process.env);
-  const created = await ensureExampleOrganization(new OrganizationsClient({}));
+  const created = emulator.created;
   console.log(
     `local emulator ${emulator.endpoint} (${emulator.started ? "started" : "reused"}); example Organization${created > 0 ? ` created with ${created} accounts` : " found"}; CA ${config.ca.kind === "local" ? config.ca.directory : config.ca.arn}`,
   );

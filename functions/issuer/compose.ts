@@ -14,7 +14,13 @@ import { QueueError, QueueReason } from "./errors.ts";
 import { type PlanReport, runPlanner } from "./planner.ts";
 import { SharedRateLimiter } from "./rate.ts";
 import { loadRegistry, type RegistryOptions } from "./registry/index.ts";
-import { type IssuerRequest, type IssueSettings, type RunReport, runIssuer } from "./run.ts";
+import {
+  type IssuerDeps,
+  type IssuerRequest,
+  type IssueSettings,
+  type RunReport,
+  runIssuer,
+} from "./run.ts";
 import { IssuerStore } from "./store.ts";
 import { type SecretsManagerFactory, TenantAccess } from "./tenant.ts";
 import { runWorker, type WorkReport } from "./worker.ts";
@@ -38,7 +44,12 @@ export interface IssuerClients {
 export const CA_REUSE_MS = 3_600_000;
 
 export interface Issuer {
-  run(request: IssuerRequest, remainingMs: () => number, logger: Logger): Promise<RunReport>;
+  run(
+    request: IssuerRequest,
+    remainingMs: () => number,
+    logger: Logger,
+    progress?: IssuerDeps["progress"],
+  ): Promise<RunReport>;
 }
 
 /**
@@ -67,7 +78,7 @@ export function createIssuer(
   };
 
   return {
-    async run(request, remainingMs, logger) {
+    async run(request, remainingMs, logger, progress) {
       return runIssuer(
         {
           settings,
@@ -77,6 +88,7 @@ export function createIssuer(
           now,
           remainingMs,
           logger,
+          ...(progress ? { progress } : {}),
         },
         request,
       );
@@ -125,15 +137,28 @@ function caOpener(
   };
 }
 
-/** Organizations throttles early; adaptive mode adds client-side backoff on top of retries. */
-function organizationsClient(clients: IssuerClients): OrganizationsClient {
+/**
+ * The issuer's Organizations client. Organizations throttles early; adaptive
+ * mode adds client-side backoff on top of retries.
+ *
+ * @example
+ * const organizations = organizationsClient({});
+ */
+export function organizationsClient(clients: IssuerClients): OrganizationsClient {
   return (
     clients.organizations ?? new OrganizationsClient({ retryMode: "adaptive", maxAttempts: 8 })
   );
 }
 
-/** Tenant accounts opened through the writer role, each client on one shared connection pool. */
-function tenantAccess(config: IssuerConfig, clients: IssuerClients): TenantAccess {
+/**
+ * Tenant accounts opened through the writer role, each client on one shared
+ * connection pool: the issuer's, and the operator tools' way to read a
+ * tenant's SVID secret metadata as the issuer does.
+ *
+ * @example
+ * const sm = await tenantAccess(config, {}).secretsManager(identity);
+ */
+export function tenantAccess(config: IssuerConfig, clients: IssuerClients): TenantAccess {
   return new TenantAccess({
     sts: clients.sts ?? new STSClient({ maxAttempts: 5 }),
     roleName: config.writerRole,

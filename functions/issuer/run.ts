@@ -63,6 +63,8 @@ export interface IssuerDeps {
   /** Milliseconds until the run must have stopped (the Lambda deadline); `Infinity` outside Lambda. */
   remainingMs: () => number;
   logger: Logger;
+  /** Told how many identities the run has and, after each, how many are done (the CLI's progress bar). */
+  progress?: (done: number, total: number) => void;
 }
 
 /**
@@ -105,6 +107,8 @@ async function run(
     logger.warn("registry entry skipped", { origin: problem.origin, reason: problem.reason });
   }
   const identities = all.filter((identity) => wanted(identity, request));
+  let done = 0;
+  deps.progress?.(done, identities.length);
   const bundle = await deps.ca.bundle(signal).catch((err: unknown) => {
     if (!signal.aborted) throw err;
     return undefined;
@@ -116,12 +120,15 @@ async function run(
       : await mapConcurrent(
           identities,
           settings.concurrency,
-          (identity) =>
-            issueIdentity(
+          async (identity) => {
+            const result = await issueIdentity(
               { ...deps, bundle },
               { identity, mode: "if-due", force: request.force },
               signal,
-            ),
+            );
+            deps.progress?.(++done, identities.length);
+            return result;
+          },
           () => !signal.aborted && deps.remainingMs() > settings.deadlineMarginMs,
         );
   const finished: IdentityResult[] = results.map(

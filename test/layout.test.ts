@@ -71,6 +71,17 @@ describe("import arrows between the parts", () => {
     ).toEqual([]);
   });
 
+  it("ingress/ imports layers/spiffe, layers/svid-secret and lib/*/index.ts, nothing else of the project", () => {
+    const pastIndex = (t: string) => under("lib")(t) && !/^lib\/[^/]+\/index\.ts$/.test(t);
+    expect(
+      crossings(
+        "ingress",
+        (t) =>
+          pastIndex(t) || under("functions", "cli", "tools", "scripts", "test", "layers/agent")(t),
+      ),
+    ).toEqual([]);
+  });
+
   it.each([
     ["issuer", "syncer"],
     ["syncer", "issuer"],

@@ -24,9 +24,9 @@
  *   wins, otherwise some Allow must match the action and the resource;
  *   `Action`/`NotAction` and `Resource` with the `*` and `?` wildcards (actions
  *   case-sensitively, where AWS ignores case);
- * - resources: the role ARN for sts:AssumeRole and the queue ARN for SQS
- *   (moto's own), and through `tools/emulator/iam_authorization.py` the
- *   secret ARN for Secrets Manager, the CA ARN for ACM PCA, the account ARN
+ * - resources: the role ARN for sts:AssumeRole, the queue ARN for SQS and the
+ *   bucket or object ARN for S3 (moto's own), and through
+ *   `tools/emulator/iam_authorization.py` the secret ARN for Secrets Manager, the CA ARN for ACM PCA, the account ARN
  *   for Organizations tag calls and the table ARN for DynamoDB; SQS batch
  *   calls as the action AWS authorizes them as (SendMessageBatch as
  *   sqs:SendMessage); every other action of these services, and every other
@@ -79,6 +79,13 @@ import {
   TagResourceCommand as TagAccountCommand,
 } from "@aws-sdk/client-organizations";
 import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import {
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -117,6 +124,8 @@ import { createQueuedResources } from "./issuer-queued-harness.ts";
 import { CLIENT_ID, syncerHarness } from "./syncer-harness.ts";
 
 const PARTITION = "aws";
+const INGRESS_BUCKET = "orders-site";
+const OTHER_BUCKET = "billing-site";
 const REGION = "us-east-1";
 const SECRET = "lambda-svid/svid";
 const PREFIX = "keywhiz/";
@@ -256,8 +265,56 @@ async function buildWorld() {
   };
 
   const queued = queuedIssuer(central, issuer.caDir);
+  const ingress = await ingressBackend();
 
-  return { central, trustProbe, issuer, queued, tenantA, tenantB, reader, syncer, syncerSession };
+  return {
+    central,
+    trustProbe,
+    issuer,
+    queued,
+    tenantA,
+    tenantB,
+    reader,
+    syncer,
+    syncerSession,
+    ingress,
+  };
+}
+
+/**
+ * An ingress route's S3 backend as the ingress-backend Terraform module makes
+ * it: a role in the backend's account from `ingress-backend-trust.json`,
+ * `ingress-backend-s3.json` and `ingress-backend-s3-list.json`, and two
+ * buckets. The trusted principal is an IAM user standing in for the ingress's
+ * role, since moto judges trust only for a user of the role's own account.
+ */
+async function ingressBackend() {
+  const account = randomAccountId();
+  const allowAssume = { assume: ALLOW_ASSUME.assume as PolicyDocument };
+  const ingressUser = await createUserInAccount(account, "ingress", allowAssume);
+  const otherUser = await createUserInAccount(account, "not-the-ingress", allowAssume);
+  const roleArn = await createRoleInAccount(account, {
+    name: "lambda-svid-ingress-orders-site",
+    trust: renderPolicy("ingress-backend-trust", { ingress_role_arn: ingressUser.arn }),
+    inline: {
+      read: renderPolicy("ingress-backend-s3", {
+        partition: PARTITION,
+        object_prefix: `${INGRESS_BUCKET}/site/`,
+      }),
+      list: renderPolicy("ingress-backend-s3-list", {
+        partition: PARTITION,
+        bucket: INGRESS_BUCKET,
+        key_prefix: "site/",
+      }),
+    },
+  });
+  const s3 = new S3Client({ ...clientConfigForAccount(account), forcePathStyle: true });
+  for (const bucket of [INGRESS_BUCKET, OTHER_BUCKET]) {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const key of ["site/index.html", "private/notes.txt"])
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `${bucket}/${key}` }));
+  }
+  return { roleArn, ingressUser, otherUser };
 }
 
 /**
@@ -400,6 +457,11 @@ async function denied(call: Promise<unknown>, action: string): Promise<void> {
     name: expect.stringMatching(/^AccessDenied(Exception)?$/),
     message: expect.stringContaining(`is not authorized to perform: ${action}`),
   });
+}
+
+/** Rejects with S3's denial, which names neither the action nor the resource. */
+async function s3Denied(call: Promise<unknown>): Promise<void> {
+  await expect(call).rejects.toMatchObject({ name: "AccessDenied", message: "Access Denied" });
 }
 
 const secrets = (credentials: AwsCredentialIdentity) => new SecretsManagerClient({ credentials });
@@ -719,7 +781,63 @@ describe("least privilege on the emulator, IAM enforced", () => {
   });
 });
 
+describe("an ingress route's S3 backend role, IAM enforced", () => {
+  /** The route role's S3 client, as the ingress holds it after AssumeRole. */
+  const routeS3 = async () => {
+    const { roleArn, ingressUser } = world.ingress;
+    const session = await assumeRole(roleArn, "spiffe.example.org.orders", {
+      credentials: async () => ingressUser.credentials,
+    });
+    return new S3Client({ credentials: session, forcePathStyle: true });
+  };
+  const body = async (s3: S3Client, Bucket: string, Key: string) =>
+    (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body?.transformToString();
+
+  it("is assumed by the ingress's principal only", async () => {
+    const { roleArn, otherUser } = world.ingress;
+    await expect(routeS3()).resolves.toBeInstanceOf(S3Client);
+    await denied(
+      assumeRole(roleArn, "probe", { credentials: async () => otherUser.credentials }),
+      "sts:AssumeRole",
+    );
+  });
+
+  it("reads its bucket under its prefix and lists it; nothing else", async () => {
+    const s3 = await routeS3();
+    expect(await body(s3, INGRESS_BUCKET, "site/index.html")).toBe(
+      `${INGRESS_BUCKET}/site/index.html`,
+    );
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: INGRESS_BUCKET, Prefix: "site/" }),
+    );
+    expect(listed.Contents?.map((o) => o.Key)).toEqual(["site/index.html"]);
+    for (const [Bucket, Key] of [
+      [INGRESS_BUCKET, "private/notes.txt"],
+      [OTHER_BUCKET, "site/index.html"],
+    ] as const)
+      await s3Denied(body(s3, Bucket, Key));
+    await s3Denied(s3.send(new ListObjectsV2Command({ Bucket: OTHER_BUCKET, Prefix: "site/" })));
+    await s3Denied(
+      s3.send(
+        new PutObjectCommand({ Bucket: INGRESS_BUCKET, Key: "site/planted.html", Body: "x" }),
+      ),
+    );
+  });
+});
+
 describe("what moto does not evaluate (allowed here, denied by AWS)", () => {
+  it("the ingress route role's s3:prefix condition: it lists its bucket outside its prefix", async () => {
+    const { roleArn, ingressUser } = world.ingress;
+    const session = await assumeRole(roleArn, "probe", {
+      credentials: async () => ingressUser.credentials,
+    });
+    const s3 = new S3Client({ credentials: session, forcePathStyle: true });
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: INGRESS_BUCKET, Prefix: "private/" }),
+    );
+    expect(listed.Contents?.map((o) => o.Key)).toEqual(["private/notes.txt"]);
+  });
+
   it("conditions in identity policies: owner tag, template ARN, ResourceOrgID", async () => {
     const { syncerSession, central } = world;
     const issuerSession = central.session;

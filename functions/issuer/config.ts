@@ -1,6 +1,6 @@
 import { parseTrustDomain, SpiffeIdError, type TrustDomain } from "../../layers/spiffe/index.ts";
-import { readSvidSecretName } from "../../layers/svid-secret/index.ts";
-import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
+import { SVID_SECRET_NAME_SPEC } from "../../layers/svid-secret/index.ts";
+import { Catalogue, type Env, variable } from "../../lib/config/index.ts";
 import { IdTemplateError } from "./errors.ts";
 import { IdTemplate } from "./identity.ts";
 
@@ -83,175 +83,375 @@ const IN_FLIGHT_SECONDS = 3;
 
 const ACM_PCA_ARN =
   /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority\/[0-9a-f-]{36}$/;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+
+/**
+ * The issuer's variables (planner, workers and `npm start` alike), declared
+ * once: {@link loadIssuerConfig} reads only these, and
+ * `docs/configuration.md` is generated from them.
+ *
+ * @example
+ * ISSUER_CATALOGUE.spec("LAMBDA_SVID_WORKERS").default; // 2
+ */
+export const ISSUER_CATALOGUE = new Catalogue(
+  "issuer",
+  "The issuer (`functions/issuer`): the planner and its workers in the central account, and `npm start`",
+  [
+    variable({
+      name: "LAMBDA_SVID_TRUST_DOMAIN",
+      kind: "required",
+      expected: "a SPIFFE trust domain name such as example.org",
+      description: "the trust domain every issued SPIFFE ID is in",
+    }),
+    variable({
+      name: "LAMBDA_SVID_REGISTRY",
+      kind: "string",
+      default: "organizations",
+      expected: "organizations or file:<path>",
+      description:
+        "where the identities come from: Organizations account tags, or a YAML/JSON registry file",
+    }),
+    variable({
+      name: "LAMBDA_SVID_CA",
+      kind: "required",
+      expected: "acm-pca:<certificate-authority-arn> or local:<directory>",
+      description:
+        "the CA that signs: an AWS Private CA, or the project's local CA in a directory (the local demo)",
+    }),
+    variable({
+      name: "LAMBDA_SVID_WRITER_ROLE",
+      kind: "string",
+      default: "lambda-svid-writer",
+      pattern: { test: /^[\w+=,.@-]{1,64}$/, expected: "an IAM role name" },
+      description: "the role name the workers assume in every tenant account",
+    }),
+    variable({
+      name: "LAMBDA_SVID_EXTERNAL_ID",
+      kind: "required",
+      expected: "the ExternalId the tenant writer roles require",
+      pattern: {
+        test: /^[\w+=,.@:/-]{2,1224}$/,
+        expected: "2 to 1224 characters of [\\w+=,.@:/-]",
+      },
+      secret: true,
+      description: "the ExternalId the tenant writer roles require; never echoed in messages",
+    }),
+    SVID_SECRET_NAME_SPEC,
+    variable({
+      name: "LAMBDA_SVID_SECRET_FORMAT",
+      kind: "oneOf",
+      allowed: ["string", "binary"],
+      default: "string",
+      description:
+        "where the SVID document is written: `SecretString`, or `SecretBinary` as SPIRE's SVIDStore writes it",
+    }),
+    variable({
+      name: "LAMBDA_SVID_KMS_KEY_ID",
+      kind: "string",
+      expected: "a KMS key ID, ARN or alias",
+      whenUnset: "Secrets Manager's default key",
+      description: "the KMS key the SVID secret is created with in each tenant account",
+    }),
+    variable({
+      name: "LAMBDA_SVID_ID_TEMPLATE",
+      kind: "string",
+      default: IdTemplate.DEFAULT,
+      expected: `a template such as ${IdTemplate.DEFAULT}`,
+      description:
+        "the SPIFFE ID of an identity; placeholders `{trustDomain}`, `{environment}`, `{service}`, `{accountId}`, separated by `/`",
+    }),
+    variable({
+      name: "LAMBDA_SVID_TAG_SERVICE",
+      kind: "string",
+      default: "lambda-svid:service",
+      description: "the Organizations account tag holding the service name",
+    }),
+    variable({
+      name: "LAMBDA_SVID_TAG_ENVIRONMENT",
+      kind: "string",
+      default: "lambda-svid:environment",
+      description: "the Organizations account tag holding the environment",
+    }),
+    variable({
+      name: "LAMBDA_SVID_TAG_ENABLED",
+      kind: "string",
+      default: "lambda-svid:enabled",
+      description:
+        "the Organizations account tag that must be `true` for the account to get an identity",
+    }),
+    variable({
+      name: "LAMBDA_SVID_TAG_SPANS_ACCOUNTS",
+      kind: "string",
+      default: "lambda-svid:spans-accounts",
+      description:
+        "the account tag that, `true` on every account claiming it, lets one SPIFFE ID span accounts",
+    }),
+    variable({
+      name: "LAMBDA_SVID_VALIDITY",
+      kind: "duration",
+      default: DAY,
+      min: 60_000,
+      max: 7 * DAY,
+      expected: "a duration from 1m to 7d, such as 24h",
+      description: "the validity of each issued X509-SVID",
+    }),
+    variable({
+      name: "LAMBDA_SVID_RENEW_BEFORE",
+      kind: "duration",
+      default: { derived: "a third of `LAMBDA_SVID_VALIDITY` (8h)" },
+      min: 0,
+      max: { derived: "less than `LAMBDA_SVID_VALIDITY`" },
+      expected: "a duration shorter than LAMBDA_SVID_VALIDITY, such as 8h",
+      description: "an SVID with less than this left is renewed",
+    }),
+    variable({
+      name: "LAMBDA_SVID_KEY_ALGORITHM",
+      kind: "oneOf",
+      allowed: ["EC_P256", "RSA_2048"],
+      default: "EC_P256",
+      description: "the key pair minted for each SVID",
+    }),
+    variable({
+      name: "LAMBDA_SVID_CA_ISSUE_RATE",
+      kind: "number",
+      default: 20,
+      min: 0.1,
+      max: 25,
+      description:
+        "IssueCertificate calls per second, shared by all workers (the Private CA quota is 25/s per account and Region)",
+    }),
+    variable({
+      name: "LAMBDA_SVID_CONCURRENCY",
+      kind: "integer",
+      default: { derived: "3 × `LAMBDA_SVID_CA_ISSUE_RATE` rounded up, at most 256 (60)" },
+      min: 1,
+      max: 256,
+      description: "identities in flight per worker (or per direct run)",
+    }),
+    variable({
+      name: "LAMBDA_SVID_CA_GET_RATE",
+      kind: "number",
+      default: 60,
+      min: 0.1,
+      max: 75,
+      description:
+        "GetCertificate calls per second; each worker takes 1/`LAMBDA_SVID_WORKERS` of it",
+    }),
+    variable({
+      name: "LAMBDA_SVID_ORGANIZATIONS_RATE",
+      kind: "number",
+      default: 8,
+      min: 0.1,
+      max: 100,
+      description: "Organizations calls per second while reading account tags",
+    }),
+    variable({
+      name: "LAMBDA_SVID_DEADLINE_MARGIN",
+      kind: "duration",
+      default: 20_000,
+      min: 0,
+      max: 15 * 60_000,
+      expected: "a duration such as 20s",
+      description:
+        "every call and wait stops this long before the invocation's deadline, so the report and metrics are still sent",
+    }),
+    variable({
+      name: "LAMBDA_SVID_CA_FIRST_POLL",
+      kind: "duration",
+      default: 1_000,
+      min: 0,
+      max: 60_000,
+      expected: "a duration up to 1m, such as 1s",
+      description: "the first GetCertificate comes this long after IssueCertificate",
+    }),
+    variable({
+      name: "LAMBDA_SVID_STATE_TABLE",
+      kind: "string",
+      expected: "a DynamoDB table name",
+      whenUnset: "the issuer runs direct (one process, no queue)",
+      description:
+        "the DynamoDB state table: registry snapshot, plans, outcomes and the shared CA rate (set by `serverless.yml`)",
+    }),
+    variable({
+      name: "LAMBDA_SVID_WORK_QUEUE_URL",
+      kind: "string",
+      expected: "an SQS queue URL",
+      whenUnset: "the issuer runs direct",
+      description: "the SQS work queue the planner sends due identities to",
+    }),
+    variable({
+      name: "LAMBDA_SVID_DEAD_LETTER_QUEUE_URL",
+      kind: "string",
+      expected: "an SQS queue URL",
+      whenUnset: "required by the workers",
+      description: "where a worker sends work that failed for good, with its `reason` and `stage`",
+    }),
+    variable({
+      name: "LAMBDA_SVID_MAX_RECEIVES",
+      kind: "integer",
+      default: 3,
+      min: 1,
+      max: 20,
+      description:
+        "receives before a worker dead-letters a message (the work queue's redrive `maxReceiveCount` is one more)",
+    }),
+    variable({
+      name: "LAMBDA_SVID_WORKERS",
+      kind: "integer",
+      default: 2,
+      min: 1,
+      max: 100,
+      description:
+        "workers at once (the work queue event source's maximum concurrency); each polls GetCertificate at this share of its rate",
+    }),
+    variable({
+      name: "LAMBDA_SVID_REGISTRY_REFRESH",
+      kind: "duration",
+      default: DAY,
+      min: HOUR,
+      max: 7 * DAY,
+      expected: "a duration from 1h to 7d, such as 24h",
+      description:
+        "every account's tags are re-read at least this often, Organizations events or not",
+    }),
+    variable({
+      name: "LAMBDA_SVID_CHECK_INTERVAL",
+      kind: "duration",
+      default: DAY,
+      min: HOUR,
+      max: 7 * DAY,
+      expected: "a duration from 1h to 7d, such as 24h",
+      description:
+        "a secret the issuer has not written or checked for this long is checked (finds secrets deleted or changed by others)",
+    }),
+    variable({
+      name: "LAMBDA_SVID_PENDING_TIMEOUT",
+      kind: "duration",
+      default: 6 * HOUR,
+      min: 10 * 60_000,
+      max: DAY,
+      expected: "a duration from 10m to 24h, such as 6h",
+      description: "queued work with no outcome after this long is queued again",
+    }),
+    variable({
+      name: "LAMBDA_SVID_RETRY_DELAY",
+      kind: "duration",
+      default: 30_000,
+      min: 0,
+      max: 15 * 60_000,
+      expected: "a duration up to 15m, such as 30s",
+      description:
+        "a failed message is delivered again after this, doubled per receive (at most 15 minutes)",
+    }),
+  ],
+);
 
 /**
  * Reads and validates the issuer's configuration once, at start. The handler
  * and `npm start` both call this, so they read the same variables.
  *
  * @throws {ConfigError} naming the first bad variable.
+ * @example
+ * const config = loadIssuerConfig(process.env);
  */
 export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
-  const r = new EnvReader(env);
+  const r = ISSUER_CATALOGUE.reader(env);
 
-  const tdText = r.required(
-    "LAMBDA_SVID_TRUST_DOMAIN",
-    "a SPIFFE trust domain name such as example.org",
-  );
+  const tdText = r.read("LAMBDA_SVID_TRUST_DOMAIN");
   let trustDomain: TrustDomain;
   try {
     trustDomain = parseTrustDomain(tdText);
   } catch (err) {
     if (!(err instanceof SpiffeIdError)) throw err;
-    throw new ConfigError(
-      "LAMBDA_SVID_TRUST_DOMAIN",
-      `a trust domain name (${err.reason})`,
-      tdText,
-    );
+    throw r.refuse("LAMBDA_SVID_TRUST_DOMAIN", tdText, `a trust domain name (${err.reason})`);
   }
 
-  const validityMs = r.duration(
-    "LAMBDA_SVID_VALIDITY",
-    DAY,
-    60_000,
-    7 * DAY,
-    "a duration from 1m to 7d, such as 24h",
-  );
-  const renewBeforeMs = r.duration(
-    "LAMBDA_SVID_RENEW_BEFORE",
-    Math.floor(validityMs / 3),
-    0,
-    validityMs - 1,
-    "a duration shorter than LAMBDA_SVID_VALIDITY, such as 8h",
-  );
+  const validityMs = r.read("LAMBDA_SVID_VALIDITY");
+  const renewBeforeMs = r.read("LAMBDA_SVID_RENEW_BEFORE", {
+    fallback: Math.floor(validityMs / 3),
+    max: validityMs - 1,
+  });
 
-  const templateText = r.string("LAMBDA_SVID_ID_TEMPLATE", IdTemplate.DEFAULT);
+  const templateText = r.read("LAMBDA_SVID_ID_TEMPLATE");
   let idTemplate: IdTemplate;
   try {
     idTemplate = IdTemplate.parse(templateText, trustDomain);
   } catch (err) {
     if (!(err instanceof IdTemplateError || err instanceof SpiffeIdError)) throw err;
-    throw new ConfigError(
+    throw r.refuse(
       "LAMBDA_SVID_ID_TEMPLATE",
-      `a template such as ${IdTemplate.DEFAULT} (${err.message})`,
       templateText,
+      `a template such as ${IdTemplate.DEFAULT} (${err.message})`,
     );
   }
 
-  const writerRole = r.string("LAMBDA_SVID_WRITER_ROLE", "lambda-svid-writer");
-  if (!ROLE_NAME.test(writerRole))
-    throw new ConfigError("LAMBDA_SVID_WRITER_ROLE", "an IAM role name", writerRole);
-  const externalId = r.required(
-    "LAMBDA_SVID_EXTERNAL_ID",
-    "the ExternalId the tenant writer roles require",
-  );
-  // The ExternalId is a shared secret of sorts; never echo it.
-  if (!EXTERNAL_ID.test(externalId))
-    throw new ConfigError("LAMBDA_SVID_EXTERNAL_ID", "2 to 1224 characters of [\\w+=,.@:/-]");
-  const secretName = readSvidSecretName(r);
-  const caIssueRate = r.number("LAMBDA_SVID_CA_ISSUE_RATE", 20, 0.1, 25);
+  const writerRole = r.read("LAMBDA_SVID_WRITER_ROLE");
+  const externalId = r.read("LAMBDA_SVID_EXTERNAL_ID");
+  const secretName = r.read("LAMBDA_SVID_SECRET_NAME");
+  const caIssueRate = r.read("LAMBDA_SVID_CA_ISSUE_RATE");
+
+  const registryText = r.read("LAMBDA_SVID_REGISTRY");
+  const registry = parseRegistry(registryText);
+  if (registry === undefined) throw r.refuse("LAMBDA_SVID_REGISTRY", registryText);
+  const tagKeys = {
+    service: r.read("LAMBDA_SVID_TAG_SERVICE"),
+    environment: r.read("LAMBDA_SVID_TAG_ENVIRONMENT"),
+    enabled: r.read("LAMBDA_SVID_TAG_ENABLED"),
+    spansAccounts: r.read("LAMBDA_SVID_TAG_SPANS_ACCOUNTS"),
+  };
+  const caText = r.read("LAMBDA_SVID_CA");
+  const ca = parseCa(caText);
+  if (ca === undefined) throw r.refuse("LAMBDA_SVID_CA", caText);
 
   return {
     trustDomain,
-    registry: parseRegistry(r.string("LAMBDA_SVID_REGISTRY", "organizations")),
-    tagKeys: {
-      service: r.string("LAMBDA_SVID_TAG_SERVICE", "lambda-svid:service"),
-      environment: r.string("LAMBDA_SVID_TAG_ENVIRONMENT", "lambda-svid:environment"),
-      enabled: r.string("LAMBDA_SVID_TAG_ENABLED", "lambda-svid:enabled"),
-      spansAccounts: r.string("LAMBDA_SVID_TAG_SPANS_ACCOUNTS", "lambda-svid:spans-accounts"),
-    },
-    ca: parseCa(
-      r.required("LAMBDA_SVID_CA", "acm-pca:<certificate-authority-arn> or local:<directory>"),
-    ),
+    registry,
+    tagKeys,
+    ca,
     writerRole,
     externalId,
     secretName,
-    secretFormat: r.oneOf("LAMBDA_SVID_SECRET_FORMAT", ["string", "binary"] as const, "string"),
-    kmsKeyId: r.optional("LAMBDA_SVID_KMS_KEY_ID"),
+    secretFormat: r.read("LAMBDA_SVID_SECRET_FORMAT"),
+    kmsKeyId: r.read("LAMBDA_SVID_KMS_KEY_ID"),
     idTemplate,
     validityMs,
     renewBeforeMs,
-    keyAlgorithm: r.oneOf("LAMBDA_SVID_KEY_ALGORITHM", ["EC_P256", "RSA_2048"] as const, "EC_P256"),
+    keyAlgorithm: r.read("LAMBDA_SVID_KEY_ALGORITHM"),
     // Enough identities in flight to keep the CA's issue rate busy while each waits on it.
-    concurrency: r.integer(
-      "LAMBDA_SVID_CONCURRENCY",
-      Math.min(256, Math.ceil(caIssueRate * IN_FLIGHT_SECONDS)),
-      1,
-      256,
-    ),
+    concurrency: r.read("LAMBDA_SVID_CONCURRENCY", {
+      fallback: Math.min(256, Math.ceil(caIssueRate * IN_FLIGHT_SECONDS)),
+    }),
     caIssueRate,
-    caGetRate: r.number("LAMBDA_SVID_CA_GET_RATE", 60, 0.1, 75),
-    organizationsRate: r.number("LAMBDA_SVID_ORGANIZATIONS_RATE", 8, 0.1, 100),
-    deadlineMarginMs: r.duration(
-      "LAMBDA_SVID_DEADLINE_MARGIN",
-      20_000,
-      0,
-      15 * 60_000,
-      "a duration such as 20s",
-    ),
+    caGetRate: r.read("LAMBDA_SVID_CA_GET_RATE"),
+    organizationsRate: r.read("LAMBDA_SVID_ORGANIZATIONS_RATE"),
+    deadlineMarginMs: r.read("LAMBDA_SVID_DEADLINE_MARGIN"),
     queue: {
-      stateTable: r.optional("LAMBDA_SVID_STATE_TABLE"),
-      workQueueUrl: r.optional("LAMBDA_SVID_WORK_QUEUE_URL"),
-      deadLetterQueueUrl: r.optional("LAMBDA_SVID_DEAD_LETTER_QUEUE_URL"),
-      maxReceives: r.integer("LAMBDA_SVID_MAX_RECEIVES", 3, 1, 20),
-      workers: r.integer("LAMBDA_SVID_WORKERS", 2, 1, 100),
-      registryRefreshMs: r.duration(
-        "LAMBDA_SVID_REGISTRY_REFRESH",
-        DAY,
-        HOUR,
-        7 * DAY,
-        "a duration from 1h to 7d, such as 24h",
-      ),
-      checkIntervalMs: r.duration(
-        "LAMBDA_SVID_CHECK_INTERVAL",
-        DAY,
-        HOUR,
-        7 * DAY,
-        "a duration from 1h to 7d, such as 24h",
-      ),
-      pendingTimeoutMs: r.duration(
-        "LAMBDA_SVID_PENDING_TIMEOUT",
-        6 * HOUR,
-        10 * 60_000,
-        DAY,
-        "a duration from 10m to 24h, such as 6h",
-      ),
-      retryDelayMs: r.duration(
-        "LAMBDA_SVID_RETRY_DELAY",
-        30_000,
-        0,
-        15 * 60_000,
-        "a duration up to 15m, such as 30s",
-      ),
+      stateTable: r.read("LAMBDA_SVID_STATE_TABLE"),
+      workQueueUrl: r.read("LAMBDA_SVID_WORK_QUEUE_URL"),
+      deadLetterQueueUrl: r.read("LAMBDA_SVID_DEAD_LETTER_QUEUE_URL"),
+      maxReceives: r.read("LAMBDA_SVID_MAX_RECEIVES"),
+      workers: r.read("LAMBDA_SVID_WORKERS"),
+      registryRefreshMs: r.read("LAMBDA_SVID_REGISTRY_REFRESH"),
+      checkIntervalMs: r.read("LAMBDA_SVID_CHECK_INTERVAL"),
+      pendingTimeoutMs: r.read("LAMBDA_SVID_PENDING_TIMEOUT"),
+      retryDelayMs: r.read("LAMBDA_SVID_RETRY_DELAY"),
     },
-    caFirstPollMs: r.duration(
-      "LAMBDA_SVID_CA_FIRST_POLL",
-      1_000,
-      0,
-      60_000,
-      "a duration up to 1m, such as 1s",
-    ),
+    caFirstPollMs: r.read("LAMBDA_SVID_CA_FIRST_POLL"),
   };
 }
 
-function parseRegistry(value: string): RegistrySource {
+function parseRegistry(value: string): RegistrySource | undefined {
   if (value === "organizations") return { kind: "organizations" };
   if (value.startsWith("file:") && value.length > "file:".length)
     return { kind: "file", path: value.slice(5) };
-  throw new ConfigError("LAMBDA_SVID_REGISTRY", "organizations or file:<path>", value);
+  return undefined;
 }
 
-function parseCa(value: string): CaSource {
+function parseCa(value: string): CaSource | undefined {
   if (value.startsWith("acm-pca:")) {
     const arn = value.slice("acm-pca:".length);
     if (ACM_PCA_ARN.test(arn)) return { kind: "acm-pca", arn };
   } else if (value.startsWith("local:") && value.length > "local:".length) {
     return { kind: "local", directory: value.slice("local:".length) };
   }
-  throw new ConfigError(
-    "LAMBDA_SVID_CA",
-    "acm-pca:<certificate-authority-arn> or local:<directory>",
-    value,
-  );
+  return undefined;
 }

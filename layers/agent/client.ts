@@ -5,9 +5,8 @@
  */
 import type * as https from "node:https";
 import type { Dispatcher } from "undici";
-import { EnvReader } from "../../lib/config/index.ts";
-import { type HeldSvid, readSvidSecretName, SvidSource } from "../svid-secret/index.ts";
-import { loadFreshness } from "./config.ts";
+import { type HeldSvid, SvidSource } from "../svid-secret/index.ts";
+import { loadClientConfig } from "./config.ts";
 import { mtlsDispatchers } from "./dispatcher.ts";
 import { type MtlsAgentOptions, mtlsHttpsAgents } from "./https-agent.ts";
 import type { Rotating } from "./rotating.ts";
@@ -22,10 +21,8 @@ let shared: SvidSource | undefined;
  */
 export function defaultSvidSource(): SvidSource {
   if (shared === undefined) {
-    const r = new EnvReader(process.env);
     shared = new SvidSource({
-      secretName: readSvidSecretName(r),
-      ...loadFreshness(r),
+      ...loadClientConfig(process.env),
       onRefreshError: (err) =>
         console.warn(`lambda-svid: keeping the current SVID: ${err.message}`),
     });

@@ -49,6 +49,7 @@ export {
   DEFAULT_SVID_SECRET_NAME,
   readSvidSecretName,
   SVID_SECRET_NAME_PATTERN,
+  SVID_SECRET_NAME_SPEC,
   SVID_SECRET_NAME_VARIABLE,
 } from "./name.ts";
 export {

@@ -1,8 +1,9 @@
 /**
- * The SVID secret's name: its default, its one validation, and the one place
- * the environment variable that overrides it is read.
+ * The SVID secret's name: its default, its one validation, and the one
+ * declaration of the environment variable that overrides it, which every
+ * part's configuration catalogue includes.
  */
-import { ConfigError, type EnvReader } from "../../lib/config/index.ts";
+import { type EnvReader, readVariable, variable } from "../../lib/config/index.ts";
 
 /** Default name of the SVID secret in each account's Secrets Manager. */
 export const DEFAULT_SVID_SECRET_NAME = "lambda-svid/svid";
@@ -17,6 +18,25 @@ export const SVID_SECRET_NAME_VARIABLE = "LAMBDA_SVID_SECRET_NAME";
 export const SVID_SECRET_NAME_PATTERN = /^[\w/+=.@-]{1,512}$/;
 
 /**
+ * The declaration of {@link SVID_SECRET_NAME_VARIABLE}: every part that reads
+ * the name includes this one object in its catalogue.
+ *
+ * @example
+ * new Catalogue("syncer", "the Keywhiz syncer", [SVID_SECRET_NAME_SPEC]).reader(process.env).read(SVID_SECRET_NAME_VARIABLE);
+ */
+export const SVID_SECRET_NAME_SPEC = variable({
+  name: SVID_SECRET_NAME_VARIABLE,
+  kind: "string",
+  default: DEFAULT_SVID_SECRET_NAME,
+  pattern: {
+    test: SVID_SECRET_NAME_PATTERN,
+    expected: "a Secrets Manager secret name, 1 to 512 characters of [A-Za-z0-9/_+=.@-]",
+  },
+  description:
+    "name of the SVID secret in the account's Secrets Manager: the issuer writes it, the agent, the in-process client and the syncer read it",
+});
+
+/**
  * The SVID secret's name from {@link SVID_SECRET_NAME_VARIABLE}, or
  * {@link DEFAULT_SVID_SECRET_NAME} when it is unset.
  *
@@ -25,13 +45,5 @@ export const SVID_SECRET_NAME_PATTERN = /^[\w/+=.@-]{1,512}$/;
  * const name = readSvidSecretName(new EnvReader(process.env)); // "lambda-svid/svid"
  */
 export function readSvidSecretName(r: EnvReader): string {
-  const name = r.string(SVID_SECRET_NAME_VARIABLE, DEFAULT_SVID_SECRET_NAME);
-  if (!SVID_SECRET_NAME_PATTERN.test(name)) {
-    throw new ConfigError(
-      SVID_SECRET_NAME_VARIABLE,
-      "a Secrets Manager secret name, 1 to 512 characters of [A-Za-z0-9/_+=.@-]",
-      name,
-    );
-  }
-  return name;
+  return readVariable(r, SVID_SECRET_NAME_SPEC) as string;
 }

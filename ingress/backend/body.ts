@@ -1,0 +1,71 @@
+/**
+ * Reading a request body into memory, up to a limit. Services that need the
+ * payload hashed into the signature (API Gateway, function URLs) get a
+ * buffered body; the limit keeps one caller from holding the ingress's memory.
+ */
+import type { IncomingMessage } from "node:http";
+import { BackendError, BackendReason } from "./errors.ts";
+
+/**
+ * Lambda's synchronous invocation payload limit (6 MB), which also bounds a
+ * function URL's request; API Gateway's own limit (10 MB) is larger.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/**
+ * The declared `content-length`, or `undefined` for a chunked or empty body.
+ *
+ * @example
+ * const declared = declaredLength(req); // 1024
+ */
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const value = req.headers["content-length"];
+  return value === undefined ? undefined : Number(value);
+}
+
+/**
+ * Reads the whole body, refusing beyond `maxBytes` before reading any of it
+ * when the length is declared, and as soon as the limit is passed otherwise.
+ * The rest of a refused body is left unread: the caller closes the connection.
+ *
+ * @throws {BackendError} `BODY_TOO_LARGE`, or `BODY_ABORTED` when the caller went away.
+ * @example
+ * const body = await readBody(req, DEFAULT_MAX_BODY_BYTES);
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = declaredLength(req);
+  if (declared !== undefined && declared > maxBytes) {
+    return Promise.reject(tooLarge(`declared ${declared} bytes`, maxBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (error: BackendError) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.pause();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) return stop(tooLarge(`more than ${maxBytes} bytes sent`, maxBytes));
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      if (req.complete) resolve(Buffer.concat(chunks, size));
+      else stop(new BackendError(BackendReason.BODY_ABORTED));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.once("error", (cause) =>
+      stop(new BackendError(BackendReason.BODY_ABORTED, undefined, { cause })),
+    );
+    req.once("close", () => {
+      if (!req.complete) stop(new BackendError(BackendReason.BODY_ABORTED));
+    });
+  });
+}
+
+function tooLarge(detail: string, maxBytes: number): BackendError {
+  return new BackendError(BackendReason.BODY_TOO_LARGE, `${detail}, limit ${maxBytes}`);
+}

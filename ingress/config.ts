@@ -4,8 +4,8 @@
  * at start. A bad value stops the process with a message naming the variable.
  */
 
-import { readSvidSecretName } from "../layers/svid-secret/index.ts";
-import { ConfigError, type Env, EnvReader } from "../lib/config/index.ts";
+import { SVID_SECRET_NAME_SPEC } from "../layers/svid-secret/index.ts";
+import { Catalogue, type Env, variable } from "../lib/config/index.ts";
 
 /** mTLS port unless `LAMBDA_SVID_INGRESS_PORT` says otherwise. */
 export const DEFAULT_PORT = 8443;
@@ -46,41 +46,135 @@ export interface IngressConfig {
   drainMs: number;
 }
 
+const FILES_ONLY = "required when LAMBDA_SVID_INGRESS_SVID_SOURCE is files";
+const PEM_FILE = "a PEM file path, because LAMBDA_SVID_INGRESS_SVID_SOURCE is files";
+
 /**
- * Reads and validates the ingress's configuration from `env`.
+ * The ingress's variables, declared once: {@link loadIngressConfig} reads
+ * only these, and `docs/configuration.md` is generated from them.
  *
- * | variable | default | meaning |
- * |---|---|---|
- * | `LAMBDA_SVID_INGRESS_ROUTES_FILE` | (required) | the route file, YAML or JSON |
- * | `LAMBDA_SVID_INGRESS_HOST` | `0.0.0.0` | mTLS listen address |
- * | `LAMBDA_SVID_INGRESS_PORT` | `8443` | mTLS port |
- * | `LAMBDA_SVID_INGRESS_HEALTH_HOST` | `127.0.0.1` | health and metrics listen address |
- * | `LAMBDA_SVID_INGRESS_HEALTH_PORT` | `8081` | health and metrics port |
- * | `LAMBDA_SVID_INGRESS_SVID_SOURCE` | `files` | `files` (a SPIFFE helper's PEM files) or `secret` (Secrets Manager) |
- * | `LAMBDA_SVID_INGRESS_SVID_CERT_FILE` | (required for files) | SVID chain PEM, leaf first |
- * | `LAMBDA_SVID_INGRESS_SVID_KEY_FILE` | (required for files) | the leaf's PKCS#8 key PEM |
- * | `LAMBDA_SVID_INGRESS_SVID_BUNDLE_FILE` | (required for files) | roots of the SVID's trust domain, PEM |
- * | `LAMBDA_SVID_INGRESS_SVID_POLL` | `5s` | how often the files are re-read, or the secret's freshness checked |
- * | `LAMBDA_SVID_SECRET_NAME` | `lambda-svid/svid` | the SVID secret, for `secret` |
- * | `LAMBDA_SVID_INGRESS_BODY_LIMIT` | `10485760` | bytes of a request body buffered for signing; more gets 413 |
- * | `LAMBDA_SVID_INGRESS_DRAIN` | `10s` | how long requests in flight may finish on SIGTERM |
+ * @example
+ * INGRESS_CATALOGUE.spec("LAMBDA_SVID_INGRESS_PORT").default; // 8443
+ */
+export const INGRESS_CATALOGUE = new Catalogue(
+  "ingress",
+  "The mesh → AWS ingress (`ingress/`), a long-running process in the destination team's scope",
+  [
+    variable({
+      name: "LAMBDA_SVID_INGRESS_SVID_POLL",
+      kind: "duration",
+      default: 5 * SECOND,
+      min: 100,
+      max: 3_600 * SECOND,
+      expected: "a duration from 100ms to 1h, e.g. 5s",
+      description: "how often the SVID files are re-read, or the SVID secret's freshness checked",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_SVID_SOURCE",
+      kind: "oneOf",
+      allowed: ["files", "secret"],
+      default: "files",
+      description:
+        "where the ingress's own SVID comes from: a SPIFFE helper's PEM files, or the SVID secret in Secrets Manager",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_SVID_CERT_FILE",
+      kind: "string",
+      expected: PEM_FILE,
+      whenUnset: FILES_ONLY,
+      description: "the SVID chain, PEM, leaf first",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_SVID_KEY_FILE",
+      kind: "string",
+      expected: PEM_FILE,
+      whenUnset: FILES_ONLY,
+      description: "the leaf's PKCS#8 private key, PEM",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_SVID_BUNDLE_FILE",
+      kind: "string",
+      expected: PEM_FILE,
+      whenUnset: FILES_ONLY,
+      description: "the roots of the SVID's trust domain, PEM",
+    }),
+    SVID_SECRET_NAME_SPEC,
+    variable({
+      name: "LAMBDA_SVID_INGRESS_ROUTES_FILE",
+      kind: "required",
+      expected: "the path of the route file",
+      description: "the route file, YAML or JSON",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_HOST",
+      kind: "string",
+      default: "0.0.0.0",
+      description: "the mTLS listen address",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_PORT",
+      kind: "integer",
+      default: DEFAULT_PORT,
+      min: 0,
+      max: 65_535,
+      description: "the mTLS port",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_HEALTH_HOST",
+      kind: "string",
+      default: "127.0.0.1",
+      description: "the health and metrics listen address",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_HEALTH_PORT",
+      kind: "integer",
+      default: DEFAULT_HEALTH_PORT,
+      min: 0,
+      max: 65_535,
+      description: "the health and metrics port; not the mTLS port",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_BODY_LIMIT",
+      kind: "integer",
+      default: DEFAULT_BODY_LIMIT,
+      min: 0,
+      max: 2 ** 31,
+      description: "bytes of a request body buffered for signing; a larger body gets a 413",
+    }),
+    variable({
+      name: "LAMBDA_SVID_INGRESS_DRAIN",
+      kind: "duration",
+      default: DEFAULT_DRAIN_MS,
+      min: 0,
+      max: 300 * SECOND,
+      expected: "a duration up to 5m, e.g. 10s",
+      description: "how long requests in flight may finish on SIGTERM",
+    }),
+  ],
+);
+
+/**
+ * Reads and validates the ingress's configuration from `env`; the variables,
+ * defaults and ranges are {@link INGRESS_CATALOGUE}'s (`docs/configuration.md`).
  *
  * @throws {ConfigError} naming the variable at fault.
  * @example
  * const config = loadIngressConfig(process.env);
  */
 export function loadIngressConfig(env: Env): IngressConfig {
-  const r = new EnvReader(env);
-  const pollMs = r.duration(
-    "LAMBDA_SVID_INGRESS_SVID_POLL",
-    5 * SECOND,
-    100,
-    3_600 * SECOND,
-    "a duration from 100ms to 1h, e.g. 5s",
-  );
-  const source = r.oneOf("LAMBDA_SVID_INGRESS_SVID_SOURCE", ["files", "secret"], "files");
-  const file = (name: string) =>
-    r.required(name, "a PEM file path, because LAMBDA_SVID_INGRESS_SVID_SOURCE is files");
+  const r = INGRESS_CATALOGUE.reader(env);
+  const pollMs = r.read("LAMBDA_SVID_INGRESS_SVID_POLL");
+  const source = r.read("LAMBDA_SVID_INGRESS_SVID_SOURCE");
+  const file = (
+    name:
+      | "LAMBDA_SVID_INGRESS_SVID_CERT_FILE"
+      | "LAMBDA_SVID_INGRESS_SVID_KEY_FILE"
+      | "LAMBDA_SVID_INGRESS_SVID_BUNDLE_FILE",
+  ) => {
+    const path = r.read(name);
+    if (path === undefined) throw r.refuse(name, "");
+    return path;
+  };
   const svid: SvidConfig =
     source === "files"
       ? {
@@ -90,28 +184,22 @@ export function loadIngressConfig(env: Env): IngressConfig {
           bundleFile: file("LAMBDA_SVID_INGRESS_SVID_BUNDLE_FILE"),
           pollIntervalMs: pollMs,
         }
-      : { source, secretName: readSvidSecretName(r), checkIntervalMs: pollMs };
+      : { source, secretName: r.read("LAMBDA_SVID_SECRET_NAME"), checkIntervalMs: pollMs };
   const config: IngressConfig = {
-    routesFile: r.required("LAMBDA_SVID_INGRESS_ROUTES_FILE", "the path of the route file"),
-    host: r.string("LAMBDA_SVID_INGRESS_HOST", "0.0.0.0"),
-    port: r.integer("LAMBDA_SVID_INGRESS_PORT", DEFAULT_PORT, 0, 65_535),
-    healthHost: r.string("LAMBDA_SVID_INGRESS_HEALTH_HOST", "127.0.0.1"),
-    healthPort: r.integer("LAMBDA_SVID_INGRESS_HEALTH_PORT", DEFAULT_HEALTH_PORT, 0, 65_535),
+    routesFile: r.read("LAMBDA_SVID_INGRESS_ROUTES_FILE"),
+    host: r.read("LAMBDA_SVID_INGRESS_HOST"),
+    port: r.read("LAMBDA_SVID_INGRESS_PORT"),
+    healthHost: r.read("LAMBDA_SVID_INGRESS_HEALTH_HOST"),
+    healthPort: r.read("LAMBDA_SVID_INGRESS_HEALTH_PORT"),
     svid,
-    bodyLimitBytes: r.integer("LAMBDA_SVID_INGRESS_BODY_LIMIT", DEFAULT_BODY_LIMIT, 0, 2 ** 31),
-    drainMs: r.duration(
-      "LAMBDA_SVID_INGRESS_DRAIN",
-      DEFAULT_DRAIN_MS,
-      0,
-      300 * SECOND,
-      "a duration up to 5m, e.g. 10s",
-    ),
+    bodyLimitBytes: r.read("LAMBDA_SVID_INGRESS_BODY_LIMIT"),
+    drainMs: r.read("LAMBDA_SVID_INGRESS_DRAIN"),
   };
   if (config.port !== 0 && config.port === config.healthPort) {
-    throw new ConfigError(
+    throw r.refuse(
       "LAMBDA_SVID_INGRESS_HEALTH_PORT",
-      "a port other than LAMBDA_SVID_INGRESS_PORT",
       String(config.healthPort),
+      "a port other than LAMBDA_SVID_INGRESS_PORT",
     );
   }
   return config;

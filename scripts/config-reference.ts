@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ISSUER_CATALOGUE } from "../functions/issuer/config.ts";
 import { SYNCER_CATALOGUE } from "../functions/syncer/config.ts";
+import { INGRESS_CATALOGUE } from "../ingress/config.ts";
 import { AGENT_CATALOGUE, CLIENT_CATALOGUE } from "../layers/agent/config.ts";
 import { type Catalogue, renderReference } from "../lib/config/index.ts";
 
@@ -23,6 +24,7 @@ export const CATALOGUES: readonly Catalogue[] = [
   SYNCER_CATALOGUE,
   AGENT_CATALOGUE,
   CLIENT_CATALOGUE,
+  INGRESS_CATALOGUE,
 ];
 
 /**

@@ -33,7 +33,7 @@ export const SVID_SECRET_NAME_SPEC = variable({
     expected: "a Secrets Manager secret name, 1 to 512 characters of [A-Za-z0-9/_+=.@-]",
   },
   description:
-    "name of the SVID secret in the account's Secrets Manager: the issuer writes it, the agent, the in-process client and the syncer read it",
+    "name of the SVID secret in the account's Secrets Manager: the issuer writes it, the other parts read it",
 });
 
 /**

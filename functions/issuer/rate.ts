@@ -39,9 +39,10 @@ export interface SharedRateOptions {
   /** Calls per second that all processes together may make. */
   ratePerSecond: number;
   /**
-   * Slots taken from the table at a time; defaults to half a second of the
-   * rate (at least 1). Larger leases cost fewer table writes; a lease its
-   * process does not use is lost to the others for as long as it covers.
+   * Most slots taken from the table at a time; defaults to half a second of
+   * the rate (at least 1). A lease takes no more slots than the process has
+   * waiters, since a slot its process does not use is lost to the others;
+   * larger leases cost fewer table writes when the demand fills them.
    */
   lease?: number;
   /** Wall clock and sleep; {@link wallTimer} unless a test drives time. */
@@ -59,8 +60,9 @@ interface Waiter {
  * once never exceed it together and a worker that runs alone gets all of it.
  *
  * The item holds `nextFree`, the wall-clock millisecond from which no slot is
- * taken yet. A process that needs a slot LEASES `lease` of them, the time
- * `lease / rate`, with one conditional UpdateItem: while the budget is in use
+ * taken yet. A process that needs a slot LEASES as many as it has waiters, at
+ * most `lease`, the time `n / rate` for `n` slots, with one conditional
+ * UpdateItem: while the budget is in use
  * (`nextFree` not past) it adds that time to `nextFree` and takes the slots
  * before the new value, so processes that are all busy never collide; when
  * the budget is idle (absent or past) it sets `nextFree` to now plus that
@@ -72,9 +74,11 @@ interface Waiter {
  * are handed to this process's waiters, in arrival order, each no earlier
  * than its time; slots left unused for longer than a lease lasts are dropped,
  * so the tokens admitted in any window of `w` seconds, by all processes
- * together, are at most `rate × w` plus one lease. The table sees about one
- * write per `lease` tokens, whatever the number of processes (two when a
- * process that was idle finds the budget in use). A waiter that aborts leaves
+ * together, are at most `rate × w` plus one lease. A process at full demand
+ * writes to the table about once per `lease` tokens, whatever the number of
+ * processes (twice when a process that was idle finds the budget in use); one
+ * with a single waiter at a time writes once per token and holds no slot it
+ * does not use. A waiter that aborts leaves
  * at once and does not use up its slot.
  *
  * Correct within the processes' clock skew: a process whose clock runs `d`
@@ -96,13 +100,12 @@ export class SharedRateLimiter implements Limiter {
   private readonly key: Record<string, AttributeValue>;
   private readonly timer: Timer;
   private readonly intervalMs: number;
+  /** How long the largest lease lasts: slots unused for longer are dropped. */
   private readonly leaseMs: number;
-  /** What a lease adds to `nextFree`: `leaseMs` rounded up to a whole millisecond. */
-  private readonly leaseStepMs: number;
   /** `nextFree` as this process last wrote or read it; undefined before the first lease or while the item is absent. */
   private seen: number | undefined;
-  /** The current lease: slot `i` is due at `start + i × intervalMs`; slots before `next` are used. */
-  private slots = { start: 0, next: 0 };
+  /** The current lease of `size` slots: slot `i` is due at `start + i × intervalMs`; slots before `next` are used. */
+  private slots = { start: 0, next: 0, size: 0 };
   private readonly waiters: Waiter[] = [];
   private pumping = false;
   /** Wakes the pump from its wait for a slot once no waiter is left. */
@@ -120,8 +123,6 @@ export class SharedRateLimiter implements Limiter {
     this.timer = options.timer ?? wallTimer;
     this.intervalMs = 1000 / ratePerSecond;
     this.leaseMs = this.lease * this.intervalMs;
-    this.leaseStepMs = Math.ceil(this.leaseMs);
-    this.slots.next = this.lease;
   }
 
   /**
@@ -185,7 +186,7 @@ export class SharedRateLimiter implements Limiter {
     const { start } = this.slots;
     const recent = Math.ceil((this.timer.now() - this.leaseMs - start) / this.intervalMs);
     this.slots.next = Math.max(this.slots.next, recent);
-    if (this.slots.next >= this.lease) return undefined;
+    if (this.slots.next >= this.slots.size) return undefined;
     return start + this.slots.next * this.intervalMs;
   }
 
@@ -200,23 +201,25 @@ export class SharedRateLimiter implements Limiter {
     while (this.waiters.length > 0) {
       // Whole milliseconds, so stored values add and compare exactly.
       const now = Math.ceil(this.timer.now());
+      const size = Math.min(this.lease, this.waiters.length);
+      const step = Math.ceil(size * this.intervalMs);
       const busy = this.seen !== undefined && this.seen >= now;
       let end: number;
       try {
-        end = busy ? await this.append(now) : await this.restart(now);
+        end = busy ? await this.append(now, step) : await this.restart(now, step);
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
         this.seen = err.Item !== undefined ? this.nextFreeOf(err.Item) : await this.read();
         continue;
       }
       this.seen = end;
-      this.slots = { start: end - this.leaseStepMs, next: 0 };
+      this.slots = { start: end - step, next: 0, size };
       return;
     }
   }
 
-  /** `nextFree += lease` if it is not past; returns the new value. */
-  private async append(now: number): Promise<number> {
+  /** `nextFree += step` if it is not past; returns the new value. */
+  private async append(now: number, step: number): Promise<number> {
     const out = await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
@@ -224,7 +227,7 @@ export class SharedRateLimiter implements Limiter {
         UpdateExpression: "SET nextFree = nextFree + :lease",
         ConditionExpression: "attribute_type(nextFree, :number) AND nextFree >= :now",
         ExpressionAttributeValues: {
-          ":lease": { N: String(this.leaseStepMs) },
+          ":lease": { N: String(step) },
           ":now": { N: String(now) },
           ":number": { S: "N" },
         },
@@ -237,9 +240,9 @@ export class SharedRateLimiter implements Limiter {
     return end;
   }
 
-  /** `nextFree = now + lease` if it is absent or past; returns the new value. */
-  private async restart(now: number): Promise<number> {
-    const end = now + this.leaseStepMs;
+  /** `nextFree = now + step` if it is absent or past; returns the new value. */
+  private async restart(now: number, step: number): Promise<number> {
+    const end = now + step;
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,

@@ -136,6 +136,34 @@ describe("SharedRateLimiter on the state table", () => {
     expect(calls).toBeLessThanOrEqual(Math.ceil(all.length / lease) + 6);
   });
 
+  it("a limiter with one waiter at a time leases one slot, leaving the rest of the rate to a busy one", async ({
+    annotate,
+  }) => {
+    const [quiet, busy] = processes(2, 10);
+    if (quiet === undefined || busy === undefined) throw new Error("no process");
+    const ms = 3_000;
+    const stop = AbortSignal.timeout(ms);
+    const fromQuiet: number[] = [];
+    const trickle = async () => {
+      while (!stop.aborted) {
+        await quiet.limiter.acquire();
+        fromQuiet.push(Date.now());
+        // Longer than a full lease lasts: a full lease would leave all but one of its slots unused.
+        await new Promise((resolve) => setTimeout(resolve, 600));
+      }
+    };
+    const [, fromBusy] = await Promise.all([trickle(), saturate(busy.limiter, ms)]);
+    const all = [...fromQuiet, ...fromBusy];
+    const rate = all.length / (ms / 1000);
+    await annotate(
+      `shared rate, a one-waiter limiter beside a busy one: ${fromQuiet.length} + ${fromBusy.length} tokens in ${ms / 1000} s = ` +
+        `${rate.toFixed(2)}/s of 10/s (${((rate / 10) * 100).toFixed(1)}%); the quiet one made ${tableCalls(quiet.calls)} table calls ` +
+        `for ${fromQuiet.length} tokens, the busy one ${tableCalls(busy.calls)} for ${fromBusy.length} (lease ${busy.limiter.lease})`,
+    );
+    expect(all.length).toBeGreaterThanOrEqual(0.9 * 10 * (ms / 1000));
+    expect(busiestWindow(all, 1_000)).toBeLessThanOrEqual(10 + busy.limiter.lease + 1);
+  });
+
   it("rejects a waiter at once with its signal's reason, and its slot goes to the next waiter", async () => {
     const [one] = processes(1, 2, { lease: 1 });
     if (one === undefined) throw new Error("no process");
@@ -167,12 +195,13 @@ describe("SharedRateLimiter on the state table", () => {
     if (a === undefined || b === undefined) throw new Error("no process");
     await b.limiter.acquire();
     const start = Date.now();
-    for (let i = 0; i < 3 * a.limiter.lease; i++) await a.limiter.acquire();
+    for (let i = 0; i < 15; i++) await a.limiter.acquire();
     const before = b.calls.count("UpdateItem");
 
     await b.limiter.acquire();
-    // B's first lease covered 500 ms and A's three the next 1.5 s: B's slot is after all of them.
-    expect(Date.now() - start).toBeGreaterThanOrEqual(1_900);
+    // One waiter at a time leases one slot: B's first lease covered 100 ms and A's fifteen the
+    // next 1.5 s; B's slot is after all of them.
+    expect(Date.now() - start).toBeGreaterThanOrEqual(1_500);
     expect(b.calls.count("UpdateItem") - before).toBe(2);
     expect(b.calls.count("GetItem")).toBe(0);
   });
@@ -182,7 +211,8 @@ describe("SharedRateLimiter on the state table", () => {
     if (a === undefined || b === undefined) throw new Error("no process");
     withoutOldValues(b.client);
     await a.limiter.acquire();
-    const aLeaseEnd = Date.now() + 500;
+    // One waiter: A leased one slot, 100 ms.
+    const aLeaseEnd = Date.now() + 100;
 
     await b.limiter.acquire();
     expect(Date.now()).toBeGreaterThanOrEqual(aLeaseEnd - 20);

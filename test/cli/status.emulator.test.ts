@@ -23,7 +23,9 @@ interface StatusJson {
   }>;
 }
 
-describe("lambda-svid issue and status (secret metadata, no state table)", { timeout: 120_000 }, () => {
+describe("lambda-svid issue and status (secret metadata, no state table)", {
+  timeout: 120_000,
+}, () => {
   let fleet: Awaited<ReturnType<typeof cliFleet>>;
   beforeAll(async () => {
     fleet = await cliFleet(3);

@@ -45,6 +45,9 @@ const CSP = [
   "form-action 'none'",
 ].join("; ");
 
+/** A tick label further right would run past the timeline's edge; its line is still drawn. */
+const LAST_LABEL_AT = 95;
+
 /** Percentages carry two decimals: a hundredth of a percent is under a pixel at any screen width. */
 function pct(n: number): string {
   return String(Math.round(n * 100) / 100);
@@ -64,6 +67,8 @@ export function renderPage(model: ReportModel): string {
   const total = model.rows.length;
   const services = [...new Set(model.rows.map((r) => r.row.service))].sort();
   const environments = [...new Set(model.rows.map((r) => r.row.environment))].sort();
+  const domain = sharedTrustDomain(model.rows);
+  const prefix = domain === undefined ? "" : `spiffe://${domain}`;
 
   const cards = [
     card("", "Identities", total),
@@ -73,7 +78,7 @@ export function renderPage(model: ReportModel): string {
     axis.ticks
       .map(
         (t) =>
-          `<span class="${cls}${t.day ? " day" : ""}" data-at="${pct(t.at)}">${label ? escapeHtml(t.label) : ""}</span>`,
+          `<span class="${cls}${t.day ? " day" : ""}" data-at="${pct(t.at)}">${label && t.at < LAST_LABEL_AT ? escapeHtml(t.label) : ""}</span>`,
       )
       .join("");
 
@@ -89,7 +94,7 @@ export function renderPage(model: ReportModel): string {
 </head>
 <body>
 <div class="top">
-<h1>lambda-svid fleet</h1><span class="meta">report made ${escapeHtml(made)} · renewal ${escapeHtml(renew)} before not-after · alarm under ${escapeHtml(alarm)} left · ${total.toLocaleString("en-US")} identities</span>
+<h1>lambda-svid fleet</h1><span class="meta">report made ${escapeHtml(made)} · renewal ${escapeHtml(renew)} before not-after · alarm under ${escapeHtml(alarm)} left · ${total.toLocaleString("en-US")} identities${domain === undefined ? "" : ` in spiffe://${escapeHtml(domain)}`}</span>
 <div class="summary" id="summary">${cards}</div>
 <noscript><p>The timeline bars and the filters need JavaScript; the table is complete without them.</p></noscript>
 </div>
@@ -103,12 +108,12 @@ export function renderPage(model: ReportModel): string {
 <span class="legend"><span><i class="k-now"></i>now</span><span><i class="k-renew"></i>renewal threshold (now + ${escapeHtml(renew)})</span><span><i class="k-band"></i>alarm band (under ${escapeHtml(alarm)} left)</span><span><i class="k-bar s-ok"></i>valid from not-before to not-after</span></span>
 </form>
 <datalist id="services">${services.map(option).join("")}</datalist>
-<div class="grid head"><span>State</span><span>Account</span><span>Service</span><span>Env</span><span>SPIFFE ID</span><span>Not after (UTC)</span><span class="left">Left</span><span class="axis" id="axis">${ticks("tick", true)}<span class="label now" data-at="${pct(marks.now)}">now</span><span class="label renew" data-at="${pct(marks.renew)}">renew</span></span></div>
+<div class="grid head"><span>State</span><span>Account</span><span>Service</span><span>Env</span><span>${domain === undefined ? "SPIFFE ID" : "SPIFFE ID path"}</span><span>Not after (UTC)</span><span class="left">Left</span><span class="axis" id="axis">${ticks("tick", true)}<span class="label now" data-at="${pct(marks.now)}">now</span><span class="label renew" data-at="${pct(marks.renew)}">renew</span></span></div>
 </div>
 <main>
 <div class="rows" id="rows" data-axis-start="${new Date(axis.startMs).toISOString()}" data-axis-end="${new Date(axis.endMs).toISOString()}">
 <div class="overlay" id="overlay">${ticks("grid-line", false)}<span class="band" id="alarm-band" data-from="${pct(marks.now)}" data-to="${pct(marks.alarm)}"></span><span class="line renew" id="renew-line" data-at="${pct(marks.renew)}"></span><span class="line now" id="now-line" data-at="${pct(marks.now)}"></span></div>
-${model.rows.map(rowHtml).join("\n")}
+${model.rows.map((r) => rowHtml(r, prefix)).join("\n")}
 </div>
 <p id="empty" hidden>No identity matches these filters.</p>
 </main>
@@ -128,7 +133,22 @@ function option(value: string): string {
   return `<option value="${v}">${v}</option>`;
 }
 
-function rowHtml(placed: PlacedRow): string {
+/**
+ * The trust domain when every identity is in the same one: the ID column then
+ * shows only the paths, which is where identities differ, and says the
+ * domain once at the top.
+ */
+function sharedTrustDomain(rows: readonly PlacedRow[]): string | undefined {
+  let domain: string | undefined;
+  for (const { row } of rows) {
+    const match = /^spiffe:\/\/([^/]+)\/./.exec(row.spiffeId);
+    if (match === null || (domain !== undefined && match[1] !== domain)) return undefined;
+    domain = match[1];
+  }
+  return domain;
+}
+
+function rowHtml(placed: PlacedRow, prefix: string): string {
   const { row, state, bar, notAfterMs, leftMs } = placed;
   const account = escapeHtml(row.accountId);
   const service = escapeHtml(row.service);
@@ -142,7 +162,7 @@ function rowHtml(placed: PlacedRow): string {
     leftMs === undefined
       ? `<span class="left">—</span>`
       : `<span class="left${leftMs <= 0 ? " neg" : ""}">${formatLeft(leftMs)}</span>`;
-  return `<div class="r s-${state}" data-account="${account}" data-service="${service}" data-environment="${environment}" data-state="${state}"><span><b class="badge">${escapeHtml(STATE_LABELS[state])}</b></span><span class="mono">${account}</span><span title="${service}">${service}</span><span title="${environment}">${environment}</span><span class="mono id" title="${id}">${id}</span>${notAfter}${left}${track(placed, bar)}${why(placed)}</div>`;
+  return `<div class="r s-${state}" data-account="${account}" data-service="${service}" data-environment="${environment}" data-state="${state}"><span><b class="badge">${escapeHtml(STATE_LABELS[state])}</b></span><span class="mono">${account}</span><span title="${service}">${service}</span><span title="${environment}">${environment}</span><span class="mono id" title="${id}">${escapeHtml(row.spiffeId.slice(prefix.length))}</span>${notAfter}${left}${track(placed, bar)}${why(placed)}</div>`;
 }
 
 function track(placed: PlacedRow, bar: PlacedRow["bar"]): string {

@@ -19,7 +19,7 @@
 export const REPORT_CSS = `
 :root {
   color-scheme: light;
-  --cols: 96px 112px minmax(110px, 1fr) 84px minmax(150px, 1.4fr) 96px 68px minmax(320px, 3.2fr);
+  --cols: 106px 112px minmax(110px, 1fr) 84px minmax(150px, 1.4fr) 112px 68px minmax(320px, 3.2fr);
   --gap: 10px;
   --ink: #1d2329;
   --muted: #56616b;
@@ -65,7 +65,7 @@ h1 { display: inline; font-size: 18px; margin: 0 12px 0 0; }
   font-size: 11px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.03em;
 }
 .filters input, .filters select {
-  font: inherit; font-size: 13px; min-width: 150px; padding: 3px 6px;
+  font: inherit; font-size: 13px; min-width: 150px; max-width: 240px; padding: 3px 6px;
   color: var(--ink); background: #fff; border: 1px solid #aeb6bf; border-radius: 4px;
 }
 .filters output { padding-bottom: 4px; color: var(--muted); font-variant-numeric: tabular-nums; }

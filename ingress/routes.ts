@@ -304,9 +304,10 @@ function toRoute(input: RouteInput): Route {
     target,
     acl: new Acl(
       input.acl.map((rule) => ({
-        ids: (rule.ids ?? []).map((id) => parseSpiffeId(id).toString()),
-        idPrefixes: (rule.idPrefixes ?? []).map((id) => parseSpiffeId(id).toString()),
-        trustDomains: (rule.trustDomains ?? []).map((td) => parseTrustDomain(td).name),
+        // Validated above; SPIFFE IDs and trust domains have one spelling (lower-case authority).
+        ids: rule.ids ?? [],
+        idPrefixes: rule.idPrefixes ?? [],
+        trustDomains: rule.trustDomains ?? [],
         ...(rule.methods === undefined ? {} : { methods: rule.methods }),
       })),
     ),

@@ -62,7 +62,8 @@ export interface FileSvidOptions {
  * The SVID from PEM files, re-read every `pollIntervalMs`. A helper writes
  * the files one after the other, so a read may catch a new chain with the old
  * key: that read fails the key check, the held SVID stays, and the next read
- * gets the matching pair.
+ * gets the matching pair. Content that fails twice in a row is reported,
+ * once.
  *
  * @example
  * const source = new FileSvidSource({ certFile: "/run/spiffe/svid.pem", keyFile: "/run/spiffe/svid_key.pem", bundleFile: "/run/spiffe/svid_bundle.pem" });
@@ -73,6 +74,9 @@ export class FileSvidSource implements ServerSvidSource {
   private timer: NodeJS.Timeout | undefined;
   private lastFiles = "";
   private lastLeaf = "";
+  /** Content that failed to parse once; {@link reported} once it failed twice. */
+  private unsettled = "";
+  private reported = "";
 
   constructor(private readonly options: FileSvidOptions) {
     this.now = options.now ?? (() => new Date());
@@ -87,17 +91,14 @@ export class FileSvidSource implements ServerSvidSource {
   }
 
   watch(onRotate: (identity: ServerIdentity) => void, onError: (err: Error) => void): void {
+    let polling = false;
     const poll = async () => {
+      if (polling) return;
+      polling = true;
       try {
-        const files = await this.readFiles();
-        if (files.join("") === this.lastFiles) return;
-        const identity = this.parse(files);
-        this.lastFiles = files.join("");
-        if (identity.svid.leaf.x509.fingerprint256 === this.lastLeaf) return;
-        this.lastLeaf = identity.svid.leaf.x509.fingerprint256;
-        onRotate(identity);
-      } catch (err) {
-        onError(err as Error);
+        await this.poll(onRotate, onError);
+      } finally {
+        polling = false;
       }
     };
     this.timer = setInterval(() => void poll(), this.options.pollIntervalMs ?? 5_000);
@@ -106,6 +107,38 @@ export class FileSvidSource implements ServerSvidSource {
 
   close(): void {
     clearInterval(this.timer);
+  }
+
+  private async poll(
+    onRotate: (identity: ServerIdentity) => void,
+    onError: (err: Error) => void,
+  ): Promise<void> {
+    let files: [string, string, string];
+    try {
+      files = await this.readFiles();
+    } catch (err) {
+      onError(err as Error);
+      return;
+    }
+    const text = files.join("");
+    if (text === this.lastFiles) return;
+    let identity: ServerIdentity;
+    try {
+      identity = this.parse(files);
+    } catch (err) {
+      // A read between two of the helper's writes fails; the next read of the
+      // same content decides, and each bad content is reported once.
+      if (text === this.unsettled && text !== this.reported) {
+        this.reported = text;
+        onError(err as Error);
+      }
+      this.unsettled = text;
+      return;
+    }
+    this.lastFiles = text;
+    if (identity.svid.leaf.x509.fingerprint256 === this.lastLeaf) return;
+    this.lastLeaf = identity.svid.leaf.x509.fingerprint256;
+    onRotate(identity);
   }
 
   private readFiles(): Promise<[string, string, string]> {

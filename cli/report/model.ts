@@ -15,6 +15,9 @@ const DAY = 24 * HOUR;
  * and its summary counts add up to the number of identities. A failed renewal
  * outranks the age of the SVID it left behind; a pending renewal outranks
  * "due" but not an expiry or the alarm, which are still true while it waits.
+ *
+ * @example
+ * for (const state of ROW_STATES) console.log(state, model.counts[state]);
  */
 export const ROW_STATES = [
   "failed",
@@ -27,7 +30,12 @@ export const ROW_STATES = [
 ] as const;
 export type RowState = (typeof ROW_STATES)[number];
 
-/** A row's state as a person reads it in the summary, the badge and the state filter. */
+/**
+ * A row's state as a person reads it in the summary, the badge and the state filter.
+ *
+ * @example
+ * STATE_LABELS.alarm; // "Alarm band"
+ */
 export const STATE_LABELS: Readonly<Record<RowState, string>> = {
   failed: "Failed",
   missing: "Missing",

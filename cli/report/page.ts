@@ -48,6 +48,9 @@ const CSP = [
 /** A tick label further right would run past the timeline's edge; its line is still drawn. */
 const LAST_LABEL_AT = 95;
 
+/** Closer than this (percent) to the now label, the renewal label would cover it; the legend names the line. */
+const MIN_LABEL_GAP = 5;
+
 /** Percentages carry two decimals: a hundredth of a percent is under a pixel at any screen width. */
 function pct(n: number): string {
   return String(Math.round(n * 100) / 100);
@@ -108,14 +111,14 @@ export function renderPage(model: ReportModel): string {
 <span class="legend"><span><i class="k-now"></i>now</span><span><i class="k-renew"></i>renewal threshold (now + ${escapeHtml(renew)})</span><span><i class="k-band"></i>alarm band (under ${escapeHtml(alarm)} left)</span><span><i class="k-bar s-ok"></i>valid from not-before to not-after</span></span>
 </form>
 <datalist id="services">${services.map(option).join("")}</datalist>
-<div class="grid head"><span>State</span><span>Account</span><span>Service</span><span>Env</span><span>${domain === undefined ? "SPIFFE ID" : "SPIFFE ID path"}</span><span>Not after (UTC)</span><span class="left">Left</span><span class="axis" id="axis">${ticks("tick", true)}<span class="label now" data-at="${pct(marks.now)}">now</span><span class="label renew" data-at="${pct(marks.renew)}">renew</span></span></div>
+<div class="grid head"><span>State</span><span>Account</span><span>Service</span><span>Env</span><span>${domain === undefined ? "SPIFFE ID" : "SPIFFE ID path"}</span><span>Not after (UTC)</span><span class="left">Left</span><span class="axis" id="axis">${ticks("tick", true)}<span class="label now" data-at="${pct(marks.now)}">now</span>${marks.renew - marks.now < MIN_LABEL_GAP ? "" : `<span class="label renew" data-at="${pct(marks.renew)}">renew</span>`}</span></div>
 </div>
 <main>
 <div class="rows" id="rows" data-axis-start="${new Date(axis.startMs).toISOString()}" data-axis-end="${new Date(axis.endMs).toISOString()}">
 <div class="overlay" id="overlay">${ticks("grid-line", false)}<span class="band" id="alarm-band" data-from="${pct(marks.now)}" data-to="${pct(marks.alarm)}"></span><span class="line renew" id="renew-line" data-at="${pct(marks.renew)}"></span><span class="line now" id="now-line" data-at="${pct(marks.now)}"></span></div>
 ${model.rows.map((r) => rowHtml(r, prefix)).join("\n")}
 </div>
-<p id="empty" hidden>No identity matches these filters.</p>
+<p id="empty" hidden>${total === 0 ? "No identity is registered." : "No identity matches these filters."}</p>
 </main>
 <script>${REPORT_JS}</script>
 </body>

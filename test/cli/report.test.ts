@@ -18,6 +18,7 @@ import { type Browser, chromium, type Locator, type Page } from "playwright-core
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetRow, FleetThresholds } from "../../cli/fleet/row.ts";
 import { ReportError, ReportReason, renderFleetReport } from "../../cli/report/index.ts";
+import { buildReportModel } from "../../cli/report/model.ts";
 import { ensureChromium } from "../../scripts/chromium.ts";
 import { thrown } from "../support/thrown.ts";
 
@@ -442,11 +443,14 @@ describe("report --html at 5,000 identities", () => {
 
     const html = page.locator("html");
     const timing = await html.evaluate((root) => {
-      const nav = root.ownerDocument.defaultView.performance.getEntriesByType("navigation")[0];
+      const win = root.ownerDocument.defaultView;
+      const nav = win.performance.getEntriesByType("navigation")[0];
       return {
         domContentLoaded: nav.domContentLoadedEventEnd as number,
         load: nav.loadEventEnd as number,
         setup: Number(root.dataset.setupMs),
+        firstPaint: win.performance.getEntriesByName("first-contentful-paint")[0]
+          ?.startTime as number,
       };
     });
     /** One keystroke's worth of filtering, timed in the page up to the layout it causes. */
@@ -472,12 +476,75 @@ describe("report --html at 5,000 identities", () => {
       [
         `report: 5000 identities, ${(Buffer.byteLength(text) / 1e6).toFixed(2)} MB of HTML`,
         `report: renderFleetReport ${renderMs.toFixed(0)} ms`,
+        `report: Chromium first rows painted ${timing.firstPaint.toFixed(0)} ms after navigation start`,
         `report: Chromium DOM ready ${timing.domContentLoaded.toFixed(0)} ms (parse and build, script setup ${timing.setup.toFixed(0)} ms of it), load event ${timing.load.toFixed(0)} ms, goto from the test ${loadMs.toFixed(0)} ms`,
         `report: one filter keystroke over 5000 rows, with layout: ${filterMs.toFixed(1)} ms (to ${shown.length} rows), ${unfilterMs.toFixed(1)} ms (back to all)`,
         `report: screenshot ${path}`,
         "",
       ].join("\n"),
     );
+  });
+});
+
+/** An identity with exactly `leftMs` to live at NOW. */
+function leaving(leftMs: number, outcome: FleetRow["outcome"] = "issued"): FleetRow {
+  return {
+    ...svid("111111111111", "payments", "prod", 0, outcome),
+    notBefore: new Date(NOW_MS + leftMs - 24 * H).toISOString(),
+    notAfter: new Date(NOW_MS + leftMs).toISOString(),
+  };
+}
+
+describe("report model", () => {
+  it.each([
+    [8 * H + 1, "issued", "ok"],
+    [8 * H, "issued", "due"],
+    [6 * H, "checked", "due"],
+    [6 * H - 1, "issued", "alarm"],
+    [1, "issued", "alarm"],
+    [0, "issued", "expired"],
+    [20 * H, "pending", "pending"],
+    [7 * H, "pending", "pending"],
+    [2 * H, "pending", "alarm"],
+    [-H, "pending", "expired"],
+    [20 * H, "failed", "failed"],
+    [-H, "failed", "failed"],
+  ] as const)(
+    "%d ms left after %s is %s (renewal at 8 h, alarm under 6 h)",
+    (left, outcome, state) => {
+      expect(buildReportModel([leaving(left, outcome)], THRESHOLDS).rows[0]?.state).toBe(state);
+    },
+  );
+
+  it("an identity without an SVID is missing unless its first one is pending", () => {
+    const states = buildReportModel(
+      (["issued", "checked", "missing", "pending", "failed"] as const).map((o) =>
+        unissued("111111111111", "payments", o, o),
+      ),
+      THRESHOLDS,
+    ).rows.map((r) => [r.row.environment, r.state]);
+    expect(Object.fromEntries(states)).toEqual({
+      issued: "missing",
+      checked: "missing",
+      missing: "missing",
+      pending: "pending",
+      failed: "failed",
+    });
+  });
+
+  it("keeps the axis on the fleet's usual lifetime: a year-long certificate is drawn cut, not stretching it", () => {
+    const model = buildReportModel(
+      [
+        ...Array.from({ length: 5 }, (_, i) => svid(`10000000000${i}`, "payments", "prod", i)),
+        { ...svid("999999999999", "legacy", "prod", 1), notAfter: "2027-11-24T12:00:00.000Z" },
+      ],
+      THRESHOLDS,
+    );
+    expect(model.axis.endMs - NOW_MS).toBeLessThanOrEqual(2 * 24 * H * 1.07);
+    const legacy = model.rows.find((r) => r.row.service === "legacy");
+    expect(legacy?.bar).toMatchObject({ to: 100, cutEnd: true, cutStart: false });
+    expect(model.marks.now).toBeGreaterThan(0);
+    expect(model.marks.renew).toBeGreaterThan(model.marks.alarm);
   });
 });
 

@@ -77,7 +77,8 @@ export class LambdaInvokeStandIn {
     const context = {
       functionName,
       awsRequestId: "00000000-0000-4000-8000-000000000000",
-      getRemainingTimeInMillis: () => 60_000,
+      // Lambda's longest timeout: a planner keeps two minutes back before it reads tags.
+      getRemainingTimeInMillis: () => 900_000,
     } as unknown as Context;
     try {
       const result = await handler(payload, context);

@@ -22,6 +22,9 @@ policy scoped to resources:
   escaping it: "?" (the wildcard AWS documents for the six characters after a
   secret's name) crashes the server, and "." matches any character. Here "*"
   and "?" are IAM's wildcards and every other character stands for itself.
+- STS AssumeRoleWithWebIdentity and AssumeRoleWithSAML, which AWS answers
+  unsigned (the token or assertion is the credential), fail with a 500 for
+  want of an Authorization header; here they pass unsigned, as on AWS.
 - A denial is an XML document, which the SDK cannot read for a JSON-protocol
   service (Secrets Manager, Organizations, ACM PCA): it throws a SyntaxError.
   Here such a service answers as AWS does, an AccessDeniedException naming the
@@ -38,6 +41,7 @@ import string
 from re import Match
 
 from moto.acmpca.responses import ACMPCAResponse
+from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
@@ -58,6 +62,10 @@ BATCH_ACTIONS = {
 
 
 _moto_check_action_permitted = IAMRequestBase.check_action_permitted
+_moto_authenticate_and_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+# STS actions AWS accepts without a signature.
+UNSIGNED_ACTIONS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 
 
 class AccessDeniedException(JsonRESTError):
@@ -72,6 +80,13 @@ def install() -> None:
     DynamoHandler._determine_resource = _table_resource  # type: ignore[attr-defined]
     IAMRequestBase.check_action_permitted = _check_action_permitted  # type: ignore[method-assign]
     IAMRequest._raise_access_denied = _raise_access_denied  # type: ignore[method-assign]
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize  # type: ignore[method-assign]
+
+
+def _authenticate_and_authorize(self, iam_request_cls, resource="*"):  # type: ignore[no-untyped-def]
+    if "Authorization" not in self.headers and self._get_action() in UNSIGNED_ACTIONS:
+        return
+    _moto_authenticate_and_authorize(self, iam_request_cls, resource)
 
 
 def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:

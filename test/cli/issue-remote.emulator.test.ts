@@ -93,9 +93,12 @@ describe("lambda-svid issue --remote", { timeout: 120_000 }, () => {
 
     const status = await runCli(["status", "--json"], operatorEnv);
     expect(status.code).toBe(1);
-    const rows = (
-      JSON.parse(status.stdout) as { identities: Array<{ accountId: string; outcome: string }> }
-    ).identities;
+    const parsed = JSON.parse(status.stdout) as {
+      source: string;
+      identities: Array<{ accountId: string; outcome: string }>;
+    };
+    expect(parsed.source).toBe(`state table ${table}`);
+    const rows = parsed.identities;
     expect(Object.fromEntries(rows.map((r) => [r.accountId, r.outcome]))).toEqual({
       [a]: "pending",
       [b]: "missing",

@@ -1,0 +1,274 @@
+/**
+ * `npm run bench:ingress`
+ * `npm run bench:ingress -- --requests 4000 --steady 10000 --warmup 1000`
+ *
+ * Runs the ingress as its own process (`ingress/main.ts`, as `npm run ingress`
+ * does) in front of a private emulator's S3, with an SVID from PEM files and
+ * mesh callers from a test PKI over keep-alive mTLS, and prints, each figure
+ * beside issue 13's goal and its floor:
+ * - the latency the ingress adds to a 1 KB S3 GetObject: p50 and p99 through
+ *   the ingress (mTLS in, route, ACL, SigV4 with the SDK's signer, S3 out)
+ *   against the floor, the same GetObject as a direct signed SDK call to the
+ *   same emulator endpoint, for 1 caller (sequential) and 16 concurrent
+ *   callers, with requests per second of both and the ingress's CPU per request;
+ * - TLS: the handshakes and connections the ingress counted (its metrics),
+ *   against the sockets the callers opened and the requests they sent;
+ * - the ingress's RSS after warm-up and after `--steady` more requests.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import * as https from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { authorizeId, parseX509Svid, tlsClientOptions } from "../../layers/spiffe/index.ts";
+import { TestCa } from "../support/ca.ts";
+import { benchEmulator, numericArgs } from "./emulator-env.ts";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const opts = numericArgs({ requests: 2000, warmup: 1000, steady: 10_000, concurrency: 16 });
+/** Issue 13's goal for the added p50. */
+const ADDED_P50_GOAL_MS = 1;
+/** RSS "growth" below this is allocator noise, not a leak. */
+const RSS_NOISE_MB = 2;
+const CLOCK_TICKS_PER_SECOND = 100;
+const BUCKET = "bench-ingress";
+const KEY = "site/object-1k";
+const BODY = Buffer.alloc(1024, "a");
+const INGRESS_ID = "spiffe://example.org/ingress";
+
+const moto = await benchEmulator();
+const endpoint = process.env.AWS_ENDPOINT_URL as string;
+const region = process.env.AWS_REGION as string;
+let ingress: Awaited<ReturnType<typeof startIngressProcess>> | undefined;
+try {
+  const s3 = new S3Client({ forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: BODY }));
+
+  const ca = await TestCa.root("example.org");
+  ingress = await startIngressProcess(ca);
+  const caller = await ca.svid("/prod/web");
+  const callerTls = tlsClientOptions(
+    parseX509Svid(caller.chainPem, caller.keyPem),
+    ca.bundle(),
+    authorizeId(INGRESS_ID),
+  );
+  const callers = meshCallers(ingress.port, callerTls);
+  const direct = () => getDirect(s3);
+  const viaIngress = () => callers.get();
+
+  // Warm-up: both paths, then RSS once the ingress has served `warmup` requests.
+  await load(viaIngress, opts.warmup, opts.concurrency);
+  await load(direct, opts.warmup, 1);
+  const rssWarm = await rssMbOf(ingress.pid);
+
+  const rows: string[] = [];
+  for (const clients of [1, opts.concurrency]) {
+    const cpu0 = await cpuMsOf(ingress.pid);
+    const through = await load(viaIngress, opts.requests, clients);
+    const cpuUs = ((await cpuMsOf(ingress.pid)) - cpu0) * (1000 / opts.requests);
+    const floor = await load(direct, opts.requests, clients);
+    rows.push(row(clients, through, floor, cpuUs));
+  }
+  await load(viaIngress, opts.steady, opts.concurrency);
+  const rssSteady = await rssMbOf(ingress.pid);
+  const { handshakes, connections } = await ingress.metrics();
+  const { sockets, requests, callers: count } = callers.counts();
+  const growth = rssSteady - rssWarm;
+  for (const line of rows) console.log(line);
+  console.log(
+    `ingress TLS over the whole run: ${handshakes} handshakes, ${connections} connections accepted (the ingress's metrics); ${sockets} sockets opened by ${count} keep-alive callers for ${requests} requests (goal: handshakes = connections = the callers' sockets; a caller opens another only after the ingress closed its idle one, at Node's 5 s keep-alive timeout, which the floor's runs outlast) ${handshakes === connections && connections === sockets ? "ok" : "MISMATCH"}`,
+  );
+  console.log(
+    `ingress RSS: ${rssWarm.toFixed(1)} MB after ${opts.warmup} warm-up requests, ${rssSteady.toFixed(1)} MB after ${2 * opts.requests + opts.steady} more (growth ${growth.toFixed(1)} MB; goal: no growth after warm-up, ${RSS_NOISE_MB} MB allowed for allocator noise) ${growth <= RSS_NOISE_MB ? "ok" : "GROWING"}`,
+  );
+  callers.close();
+  s3.destroy();
+} finally {
+  await ingress?.stop();
+  await moto.stop();
+}
+
+/**
+ * Writes the SVID files and the route file, starts `ingress/main.ts` on free
+ * ports with the emulator's credentials (the SDK's default chain: the
+ * environment `benchEmulator` set), and waits for its "listening" line.
+ */
+async function startIngressProcess(ca: TestCa) {
+  const dir = await mkdtemp(join(tmpdir(), "lambda-svid-bench-ingress-"));
+  const svid = await ca.svid("/ingress");
+  await writeFile(join(dir, "svid.pem"), svid.chainPem);
+  await writeFile(join(dir, "svid_key.pem"), svid.keyPem);
+  await writeFile(join(dir, "svid_bundle.pem"), ca.root.certPem);
+  const { hostname } = new URL(endpoint);
+  await writeFile(
+    join(dir, "routes.yaml"),
+    `routes:
+  - name: site
+    match: { pathPrefix: /site }
+    backend: { kind: s3, region: ${region}, host: ${hostname}, endpoint: "${endpoint}", bucket: ${BUCKET} }
+    acl:
+      - ids: [spiffe://example.org/prod/web]
+        methods: [GET]
+`,
+  );
+  const child = spawn(process.execPath, ["--import", "tsx", "ingress/main.ts"], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      LAMBDA_SVID_INGRESS_ROUTES_FILE: join(dir, "routes.yaml"),
+      LAMBDA_SVID_INGRESS_HOST: "127.0.0.1",
+      LAMBDA_SVID_INGRESS_PORT: "0",
+      LAMBDA_SVID_INGRESS_HEALTH_PORT: "0",
+      LAMBDA_SVID_INGRESS_SVID_SOURCE: "files",
+      LAMBDA_SVID_INGRESS_SVID_CERT_FILE: join(dir, "svid.pem"),
+      LAMBDA_SVID_INGRESS_SVID_KEY_FILE: join(dir, "svid_key.pem"),
+      LAMBDA_SVID_INGRESS_SVID_BUNDLE_FILE: join(dir, "svid_bundle.pem"),
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = once(child, "exit");
+  // Every line is read, so the request log (one line per request) never blocks the ingress.
+  const lines = createInterface({ input: child.stdout });
+  const listening = new Promise<{ port: number; healthPort: number }>((resolve, reject) => {
+    lines.on("line", (line) => {
+      const entry = JSON.parse(line) as { message?: string; port?: number; healthPort?: number };
+      if (entry.message === "listening")
+        resolve({ port: entry.port as number, healthPort: entry.healthPort as number });
+    });
+    void exited.then(([code]) => reject(new Error(`bench: the ingress exited with ${code}`)));
+  });
+  const { port, healthPort } = await listening;
+  return {
+    port,
+    pid: child.pid as number,
+    /** The handshake and connection counters from `/metrics`. */
+    async metrics() {
+      const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+      return {
+        handshakes: value("lambda_svid_ingress_tls_handshakes_total"),
+        connections: value("lambda_svid_ingress_connections_total"),
+      };
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/**
+ * Mesh callers over keep-alive mTLS, one agent per caller so each keeps its
+ * own connection; counts the sockets they open and the requests they send.
+ */
+function meshCallers(port: number, tls: https.AgentOptions) {
+  const idle: https.Agent[] = [];
+  const all: https.Agent[] = [];
+  let sockets = 0;
+  let requests = 0;
+  const newAgent = () => {
+    const agent = new https.Agent({ ...tls, keepAlive: true, maxSockets: 1 });
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = (...args: Parameters<typeof create>) => {
+      sockets++;
+      return create(...args);
+    };
+    all.push(agent);
+    return agent;
+  };
+  const send = (agent: https.Agent) =>
+    new Promise<void>((done, fail) => {
+      const req = https.request({ host: "127.0.0.1", port, path: `/${KEY}`, agent }, (res) => {
+        let length = 0;
+        res.on("data", (c: Buffer) => {
+          length += c.length;
+        });
+        res.on("end", () =>
+          res.statusCode === 200 && length === BODY.length
+            ? done()
+            : fail(new Error(`bench: ingress answered ${res.statusCode}, ${length} bytes`)),
+        );
+      });
+      req.on("error", fail);
+      req.end();
+      requests++;
+    });
+  return {
+    /** One GET through the ingress, by an idle caller or a new one. */
+    async get(): Promise<void> {
+      const agent = idle.pop() ?? newAgent();
+      try {
+        await send(agent);
+      } finally {
+        idle.push(agent);
+      }
+    },
+    /** Sockets opened, requests sent, and callers made: at most as many as ever called at once. */
+    counts: () => ({ sockets, requests, callers: all.length }),
+    close(): void {
+      for (const agent of all) agent.destroy();
+    },
+  };
+}
+
+async function getDirect(s3: S3Client): Promise<void> {
+  const { Body } = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
+  const bytes = await Body?.transformToByteArray();
+  if (bytes?.length !== BODY.length)
+    throw new Error(`bench: direct GetObject: ${bytes?.length} bytes`);
+}
+
+type Load = Awaited<ReturnType<typeof load>>;
+
+/** `n` calls from `clients` callers that each send their next request when the last one is answered. */
+async function load(call: () => Promise<void>, n: number, clients: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next++ < n) {
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, rps: n / ((performance.now() - start) / 1000) };
+}
+
+function row(clients: number, through: Load, floor: Load, cpuUs: number): string {
+  const p = summary(through.latencies);
+  const d = summary(floor.latencies);
+  const who = clients === 1 ? "1 caller (sequential)" : `${clients} concurrent callers`;
+  const added = p.p50 - d.p50;
+  return `ingress added latency, ${who}, 1 KB S3 GetObject over keep-alive mTLS, n=${opts.requests}: added p50 ${added.toFixed(3)} ms, p99 ${(p.p99 - d.p99).toFixed(3)} ms (goal p50 <= ${ADDED_P50_GOAL_MS} ms) ${added <= ADDED_P50_GOAL_MS ? "ok" : "OVER"}; through the ingress p50 ${p.p50.toFixed(3)} ms p99 ${p.p99.toFixed(3)} ms ${through.rps.toFixed(0)} req/s, ingress CPU ${cpuUs.toFixed(0)} µs per request; floor, direct signed SDK call to the same emulator: p50 ${d.p50.toFixed(3)} ms p99 ${d.p99.toFixed(3)} ms ${floor.rps.toFixed(0)} req/s`;
+}
+
+function summary(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+/** User + system CPU of process `pid` so far, all its threads, at the kernel's 10 ms tick. */
+async function cpuMsOf(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
+}
+
+async function rssMbOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+}

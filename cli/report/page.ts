@@ -48,6 +48,9 @@ const CSP = [
 /** A tick label further right would run past the timeline's edge; its line is still drawn. */
 const LAST_LABEL_AT = 95;
 
+/** States a person must act on: their summary cards are tinted when not zero. */
+const ATTENTION: ReadonlySet<string> = new Set(["failed", "missing", "expired", "alarm"]);
+
 /** Closer than this (percent) to the now label, the renewal label would cover it; the legend names the line. */
 const MIN_LABEL_GAP = 5;
 
@@ -127,7 +130,8 @@ ${model.rows.map((r) => rowHtml(r, prefix)).join("\n")}
 }
 
 function card(state: string, label: string, count: number): string {
-  const cls = state === "" ? "card" : `card s-${state}${count > 0 && state !== "ok" ? " hot" : ""}`;
+  const cls =
+    state === "" ? "card" : `card s-${state}${count > 0 && ATTENTION.has(state) ? " hot" : ""}`;
   return `<button type="button" class="${cls}" data-state="${state}" aria-pressed="${state === ""}"><span class="n">${count.toLocaleString("en-US")}</span><span class="l">${escapeHtml(label)}</span></button>`;
 }
 

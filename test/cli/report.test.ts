@@ -19,7 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FleetRow, FleetThresholds } from "../../cli/fleet/row.ts";
 import { ReportError, ReportReason, renderFleetReport } from "../../cli/report/index.ts";
 import { buildReportModel } from "../../cli/report/model.ts";
-import { ensureChromium } from "../../scripts/chromium.ts";
+import {
+  ChromiumError,
+  ChromiumReason,
+  ensureChromium,
+  findChromium,
+} from "../../scripts/chromium.ts";
 import { thrown } from "../support/thrown.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../.artifacts/", import.meta.url));
@@ -98,13 +103,14 @@ const FLEET: { row: FleetRow; state: string }[] = [
 const ROWS = FLEET.map((f) => f.row);
 
 let browser: Browser;
+let executablePath: string;
 let dir: string;
 let server: Server;
 /** Requests that reached the loopback server the page must never talk to. */
 let serverHits = 0;
 
 beforeAll(async () => {
-  const executablePath = await ensureChromium({
+  executablePath = await ensureChromium({
     onInstall: () => process.stdout.write("report test: installing chromium with apt-get\n"),
   });
   browser = await chromium.launch({ executablePath });
@@ -565,5 +571,19 @@ describe("renderFleetReport input", () => {
     );
     expect(error.reason).toBe(reason);
     expect(error.message).toBe(`${reason}: ${detail}`);
+  });
+});
+
+describe("scripts/chromium.ts", () => {
+  it("finds chromium on the PATH it is given, and nothing on an empty one", () => {
+    const dirOf = executablePath.slice(0, executablePath.lastIndexOf("/"));
+    expect(findChromium({ PATH: dirOf })).toBe(executablePath);
+    expect(findChromium({ PATH: "" })).toBeUndefined();
+  });
+
+  it("takes CHROME_PATH as it is, and refuses one that names no executable", () => {
+    expect(findChromium({ CHROME_PATH: executablePath, PATH: "" })).toBe(executablePath);
+    const error = thrown(() => findChromium({ CHROME_PATH: "/nonexistent/chrome" }), ChromiumError);
+    expect(error.message).toBe(`${ChromiumReason.BAD_CHROME_PATH}: "/nonexistent/chrome"`);
   });
 });

@@ -31,6 +31,7 @@ import {
   ERROR_HEADER,
   type Forwarder,
   type ForwarderOptions,
+  type ForwardOutcome,
   sessionNameFor,
 } from "../../ingress/backend/index.ts";
 import { type Moto, startMoto } from "../../tools/emulator/index.ts";
@@ -62,14 +63,19 @@ function staticKey(): AwsCredentialIdentity {
   return { accessKeyId: `AKIA${randomBytes(8).toString("hex").toUpperCase()}`, secretAccessKey };
 }
 
+interface Front {
+  port: number;
+  /** What `forward` resolved with, in order of completion. */
+  outcomes: ForwardOutcome[];
+  close(): Promise<void>;
+}
+
 /**
  * A plain HTTP server in front of a forwarder: the first path segment names
  * the target, the rest is the path the back sends, as the front hands it over.
  */
-async function front(
-  forwarder: Forwarder,
-  targets: Record<string, BackendTarget>,
-): Promise<{ port: number; close(): Promise<void> }> {
+async function front(forwarder: Forwarder, targets: Record<string, BackendTarget>): Promise<Front> {
+  const outcomes: ForwardOutcome[] = [];
   const server = http.createServer((req, res) => {
     const match = /^\/([^/?]+)(.*)$/.exec(req.url ?? "/");
     const target = match === null ? undefined : targets[match[1] as string];
@@ -78,19 +84,22 @@ async function front(
       return;
     }
     const rest = match?.[2] ?? "";
-    void forwarder.forward({
-      target,
-      callerId: CALLER,
-      route: match?.[1] as string,
-      path: rest.startsWith("/") ? rest : `/${rest}`,
-      req,
-      res,
-    });
+    void forwarder
+      .forward({
+        target,
+        callerId: CALLER,
+        route: match?.[1] as string,
+        path: rest.startsWith("/") ? rest : `/${rest}`,
+        req,
+        res,
+      })
+      .then((outcome) => outcomes.push(outcome));
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as { port: number };
   return {
     port,
+    outcomes,
     close: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();
@@ -111,7 +120,7 @@ describe("execute-api and lambda requests, verified by botocore", () => {
   const verifiers = new Map<string, Verifier>();
   const key = staticKey();
   let forwarder: Forwarder;
-  let server: { port: number; close(): Promise<void> };
+  let server: Front;
 
   beforeAll(async () => {
     for (const service of ["execute-api", "lambda"]) {
@@ -306,6 +315,32 @@ describe("execute-api and lambda requests, verified by botocore", () => {
     expect(reply.body.toString()).not.toContain(leaky);
   });
 
+  it("answers 504 when the backend does not answer in time", async () => {
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done));
+    const { port } = silent.address() as { port: number };
+    const impatient = createForwarder({
+      credentials: async () => key,
+      upstreamTimeoutMs: 300,
+      logger,
+    });
+    const through = await front(impatient, {
+      slow: {
+        kind: "lambda",
+        region: REGION,
+        host: "slow.example",
+        endpoint: `http://127.0.0.1:${port}`,
+      },
+    });
+    const reply = await send(through.port, { path: "/slow/x" });
+    await through.close();
+    await impatient.close();
+    silent.closeAllConnections();
+    silent.close();
+    expect(reply.status).toBe(504);
+    expect(reply.headers[ERROR_HEADER]).toBe(BackendReason.UPSTREAM_TIMEOUT);
+  });
+
   it("refreshes credentials that expire mid-run before they lapse: no request fails", async () => {
     const verifier = verifiers.get("execute-api") as Verifier;
     const LIFETIME_MS = 2_000;
@@ -401,7 +436,7 @@ describe("S3 through the back, against moto with IAM enforced", () => {
   let webRoleArn: string;
   let admin: S3Client;
   let forwarder: Forwarder;
-  let server: { port: number; close(): Promise<void> };
+  let server: Front;
   let s3Target: BackendTarget;
 
   beforeAll(async () => {
@@ -505,6 +540,14 @@ describe("S3 through the back, against moto with IAM enforced", () => {
     const put = await send(server.port, { path: "/s3/big.bin", method: "PUT", body });
     expect(put.status, put.body.toString()).toBe(200);
     expect(sha256(await objectBody("big.bin"))).toBe(sha256(body));
+    const got = await send(server.port, { path: "/s3/big.bin" });
+    expect(got.status).toBe(200);
+    expect(sha256(got.body)).toBe(sha256(body));
+    await waitFor(() => server.outcomes.length >= 2);
+    expect(server.outcomes.slice(-2)).toEqual([
+      { status: 200, bytesIn: body.length, bytesOut: expect.any(Number) },
+      { status: 200, bytesIn: 0, bytesOut: body.length },
+    ]);
   });
 
   it("is refused by moto when signed with a wrong secret: moto checks signatures", async () => {
@@ -562,6 +605,35 @@ describe("S3 through the back, against moto with IAM enforced", () => {
     expect(roles.size).toBe(2);
   });
 
+  it("renews a session in the background before expiry, and waits only once it has lapsed", async () => {
+    const sts = new STSClient({ credentials: async () => user.credentials });
+    const calls = countCalls(sts);
+    let clock = Date.now();
+    const roles = new AssumedRoles({
+      sts: () => sts,
+      maxSessions: 10,
+      refreshBeforeMs: 5 * 60_000,
+      onRenewalFailure: () => undefined,
+      now: () => clock,
+    });
+    const held = await roles.credentialsFor(readerRoleArn, "us-east-1", CALLER);
+    const expiry = held.expiration?.getTime() as number;
+    clock = expiry - 60_000;
+    // Inside the refresh window: the held session answers at once while STS is asked again.
+    expect(await roles.credentialsFor(readerRoleArn, "us-east-1", CALLER)).toBe(held);
+    let renewed = held;
+    for (let i = 0; i < 100 && renewed === held; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      renewed = await roles.credentialsFor(readerRoleArn, "us-east-1", CALLER);
+    }
+    expect(renewed.accessKeyId).not.toBe(held.accessKeyId);
+    expect(calls.count("AssumeRole")).toBe(2);
+    clock = (renewed.expiration?.getTime() as number) + 1;
+    const afterLapse = await roles.credentialsFor(readerRoleArn, "us-east-1", CALLER);
+    expect(afterLapse.accessKeyId).not.toBe(renewed.accessKeyId);
+    expect(calls.count("AssumeRole")).toBe(3);
+  });
+
   it("finds web identity credentials (IRSA) through the SDK's default chain", async () => {
     const saved = { ...process.env };
     const tokenFile = join(tmpdir(), `ingress-web-identity-${process.pid}.jwt`);
@@ -601,6 +673,46 @@ describe("S3 through the back, against moto with IAM enforced", () => {
     }
   });
 });
+
+describe("session names", () => {
+  const VALID = /^[\w+=,.@-]{2,64}$/;
+
+  it("keep a SPIFFE ID readable and distinct where it fits", () => {
+    expect(sessionNameFor("spiffe://example.org/ns/prod/sa/web")).toBe(
+      "example.org+ns+prod+sa+web",
+    );
+    expect(sessionNameFor("spiffe://example.org/a/b")).not.toBe(
+      sessionNameFor("spiffe://example.org/a-b"),
+    );
+    expect(sessionNameFor("spiffe://example.org")).toBe("example.org");
+  });
+
+  it("cut a long ID and keep it distinct with a digest of the whole ID", () => {
+    const base = `spiffe://example.org/${"segment/".repeat(10)}`;
+    const one = sessionNameFor(`${base}one`);
+    const two = sessionNameFor(`${base}two`);
+    for (const name of [one, two]) {
+      expect(name).toMatch(VALID);
+      expect(name).toHaveLength(64);
+      expect(name).toMatch(/^example\.org\+segment\+.*-[0-9a-f]{12}$/);
+    }
+    expect(one).not.toBe(two);
+    expect(sessionNameFor(`${base}one`)).toBe(one);
+  });
+
+  it("replace characters AssumeRole refuses, with a digest", () => {
+    const name = sessionNameFor("spiffe://example.org/odd:name with space");
+    expect(name).toMatch(VALID);
+    expect(name).toMatch(/^example\.org\+odd-name-with-space-[0-9a-f]{12}$/);
+    expect(sessionNameFor("a")).toMatch(VALID);
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe("what the back logged", () => {
   it("holds no secret access key", () => {

@@ -153,7 +153,12 @@ describe("ingress front: SVID rotation", () => {
   it("keeps a live keep-alive connection and presents the new certificate on new handshakes", async () => {
     const w = await world();
     const tls = callerOptions(await w.ca.svid("/prod/web"), w.ca.bundle());
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    // The TLS options go to the agent itself: an agent given them only per request frees its sockets without keeping them.
+    const agent = new https.Agent({
+      ...(tls as https.AgentOptions),
+      keepAlive: true,
+      maxSockets: 1,
+    });
     try {
       const first = await call(w.ingress.port, tls, { path: "/orders/1", agent });
       const next = await w.ca.svid("/ingress");

@@ -3,7 +3,8 @@
  * Secrets Manager and what the layer's agent and the syncer read back.
  *
  * - name: {@link DEFAULT_SVID_SECRET_NAME}, overridden by `LAMBDA_SVID_SECRET_NAME`,
- *   which {@link readSvidSecretName} alone reads and validates for every part;
+ *   declared once as {@link SVID_SECRET_NAME_SPEC}, which every part's
+ *   configuration catalogue includes and {@link readSvidSecretName} reads alone;
  *   `serverless.yml` and the Terraform tenant module are tested against both;
  * - tags: {@link SvidSecretTag} and the issuer's owner value {@link SVID_SECRET_OWNER};
  * - description: states the leaf's not-after ({@link svidSecretDescription});

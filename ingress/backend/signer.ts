@@ -3,7 +3,8 @@
  * the SDK's `Sha256`): the canonical request, query order and encoding are
  * the SDK's, never this project's. Only the service's rules differ: S3 signs
  * its path as sent and accepts an unsigned, streamed payload; API Gateway and
- * function URLs have their path double-encoded and their payload hashed.
+ * function URLs have their path double-encoded. A buffered payload's hash is
+ * signed and sent in `x-amz-content-sha256`.
  */
 import { Sha256 } from "@smithy/core/checksum";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -35,8 +36,8 @@ export interface Unsigned {
 
 /**
  * Signs `request` for `target` and returns the headers to send: the signed
- * ones plus `authorization`, `x-amz-date`, `x-amz-security-token` and, for
- * S3, `x-amz-content-sha256`.
+ * ones plus `authorization`, `x-amz-date`, `x-amz-content-sha256` and
+ * `x-amz-security-token`.
  *
  * @example
  * const headers = await signRequest(target, credentials, new Date(), {
@@ -56,8 +57,9 @@ export async function signRequest(
     service: SIGNING_NAME[target.kind],
     sha256: Sha256,
     uriEscapePath: !s3,
-    // S3 requires x-amz-content-sha256; the others hash the payload into the signature only.
-    applyChecksum: s3,
+    // x-amz-content-sha256 on every request: S3 requires it, and a function URL
+    // reached through CloudFront accepts a body only with its hash in it.
+    applyChecksum: true,
   });
   const headers: Record<string, string> = { ...request.headers, host: request.host };
   if (s3 && request.body === undefined) headers["x-amz-content-sha256"] = UNSIGNED_PAYLOAD;

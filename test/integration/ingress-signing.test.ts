@@ -268,6 +268,7 @@ describe("execute-api and lambda requests, verified by botocore", () => {
       expect(seen.accessKeyId).toBe(key.accessKeyId);
       expect(seen.signedHeaders).toEqual([
         "host",
+        "x-amz-content-sha256",
         "x-amz-date",
         "x-amz-meta-note",
         CALLER_ID_HEADER,
@@ -383,12 +384,15 @@ describe("execute-api and lambda requests, verified by botocore", () => {
   });
 });
 
-/** Sends `size` bytes to a path and reads the answer, tolerating the connection closing mid-upload. */
+/**
+ * Sends `size` bytes (zeros unless `body` is given) to a path and reads the
+ * answer, tolerating the connection closing mid-upload.
+ */
 function sendTolerant(
   port: number,
   path: string,
   size: number,
-  options: { chunked: boolean },
+  options: { chunked: boolean; method?: string; body?: Buffer },
 ): Promise<Reply> {
   return new Promise((done, fail) => {
     let answered = false;
@@ -397,7 +401,7 @@ function sendTolerant(
         host: "127.0.0.1",
         port,
         path,
-        method: "POST",
+        method: options.method ?? "POST",
         headers: options.chunked ? { "transfer-encoding": "chunked" } : { "content-length": size },
       },
       (res) => {
@@ -414,13 +418,14 @@ function sendTolerant(
     req.on("error", (error) => {
       if (!answered) fail(error);
     });
-    const chunk = Buffer.alloc(64 * 1024);
-    let left = size;
+    const source = options.body ?? Buffer.alloc(size);
+    let sent = 0;
     const pump = () => {
-      while (left > 0) {
-        const n = Math.min(left, chunk.length);
-        left -= n;
-        if (!req.write(chunk.subarray(0, n))) return void req.once("drain", pump);
+      while (sent < size) {
+        const n = Math.min(size - sent, 64 * 1024);
+        const ok = req.write(source.subarray(sent, sent + n));
+        sent += n;
+        if (!ok) return void req.once("drain", pump);
       }
       req.end();
     };
@@ -548,6 +553,17 @@ describe("S3 through the back, against moto with IAM enforced", () => {
       { status: 200, bytesIn: body.length, bytesOut: expect.any(Number) },
       { status: 200, bytesIn: 0, bytesOut: body.length },
     ]);
+  });
+
+  it("buffers a chunked PUT (no Content-Length) and signs its hash", async () => {
+    const body = randomBytes(200_000);
+    const put = await sendTolerant(server.port, "/s3/chunked.bin", body.length, {
+      chunked: true,
+      method: "PUT",
+      body,
+    });
+    expect(put.status, put.body.toString()).toBe(200);
+    expect(sha256(await objectBody("chunked.bin"))).toBe(sha256(body));
   });
 
   it("is refused by moto when signed with a wrong secret: moto checks signatures", async () => {

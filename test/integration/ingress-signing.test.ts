@@ -607,6 +607,7 @@ describe("S3 through the back, against moto with IAM enforced", () => {
     });
     const callers = ["a", "b", "c"].map((name) => `spiffe://example.org/ns/prod/sa/${name}`);
     const first = await roles.credentialsFor(readerRoleArn, "us-east-1", callers[0] as string);
+    secrets.push(first.secretAccessKey);
     const identity = await new STSClient({ credentials: first }).send(
       new GetCallerIdentityCommand({}),
     );

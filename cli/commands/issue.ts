@@ -58,6 +58,11 @@ export function formatPlan(report: PlanReport): string {
 
 async function issueHere(io: Io, request: IssuerRequest): Promise<void> {
   const config = loadIssuerConfig(io.env);
+  if (config.queue.workQueueUrl !== undefined) {
+    io.err.write(
+      "lambda-svid issue: a work queue is configured (LAMBDA_SVID_WORK_QUEUE_URL): issuing here writes the secrets without the planner's record; --remote sends the request through the planner\n",
+    );
+  }
   // The table is the output; log lines only for problems unless POWERTOOLS_LOG_LEVEL asks for more.
   const logger = new Logger({
     serviceName: "lambda-svid-issuer",

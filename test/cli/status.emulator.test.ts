@@ -1,3 +1,6 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { UpdateSecretCommand } from "@aws-sdk/client-secrets-manager";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -92,6 +95,21 @@ describe("lambda-svid issue and status (secret metadata, no state table)", {
     const left = parsed.identities.map((r) => r.secondsLeft as number);
     expect(left).toEqual([...left].sort((a, b) => a - b));
     expectNothingSecret(json, fleet.env);
+  });
+
+  it("report --html writes the page of the same rows; exit 0", async () => {
+    const file = join(await mkdtemp(join(tmpdir(), "lambda-svid-cli-report-")), "fleet.html");
+    const run = await runCli(["report", "--html", file], fleet.env);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(`^wrote ${file}: 3 identities from secret metadata, \\d+ bytes\n$`),
+    );
+    const html = await readFile(file, "utf8");
+    expect(html.toLowerCase().startsWith("<!doctype html>")).toBe(true);
+    for (const account of fleet.accounts) expect(html).toContain(account);
+    expect(html).not.toContain("PRIVATE KEY");
+    expectNothingSecret(run, fleet.env);
   });
 
   it("an identity below the alarm threshold exits 1; so does an expired one, shown as expired", async () => {

@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PolicyDocument, renderPolicy } from "../../infra/policies/render.ts";
 import {
   AssumedRoles,
+  type BackendLogger,
   BackendReason,
   type BackendTarget,
   CALLER_ID_HEADER,
@@ -30,7 +31,6 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   ERROR_HEADER,
   type Forwarder,
-  type ForwarderOptions,
   type ForwardOutcome,
   sessionNameFor,
 } from "../../ingress/backend/index.ts";
@@ -51,7 +51,7 @@ const logged: string[] = [];
 /** Every secret access key this file handed to a forwarder. */
 const secrets: string[] = [];
 
-const logger: ForwarderOptions["logger"] = {
+const logger: BackendLogger = {
   warn(message, fields) {
     logged.push(JSON.stringify({ message, ...fields }));
   },
@@ -603,7 +603,7 @@ describe("S3 through the back, against moto with IAM enforced", () => {
       sts: () => sts,
       maxSessions: 2,
       refreshBeforeMs: 5 * 60_000,
-      onRenewalFailure: (error) => logger?.warn(error.reason, { error: error.message }),
+      onRenewalFailure: (error) => logger.warn(error.reason, { error: error.message }),
     });
     const callers = ["a", "b", "c"].map((name) => `spiffe://example.org/ns/prod/sa/${name}`);
     const first = await roles.credentialsFor(readerRoleArn, "us-east-1", callers[0] as string);

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -545,6 +546,25 @@ describe("S3 through the back, against moto with IAM enforced", () => {
       expect(got.body).toEqual(body);
       expect(await objectBody(key)).toEqual(body);
     }
+  });
+
+  it("signs the caller's x-amz-meta-* headers, and relays S3's own errors as they are", async () => {
+    const put = await send(server.port, {
+      path: "/s3/notes/meta.txt",
+      method: "PUT",
+      body: "m",
+      headers: { "x-amz-meta-owner": "web", "content-type": "text/plain" },
+    });
+    expect(put.status, put.body.toString()).toBe(200);
+    const s3 = new S3Client({ credentials: user.credentials, forcePathStyle: true });
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "notes/meta.txt" }));
+    expect(head.Metadata).toEqual({ owner: "web" });
+    expect(head.ContentType).toBe("text/plain");
+
+    const missing = await send(server.port, { path: "/s3/notes/missing.txt" });
+    expect(missing.status).toBe(404);
+    expect(missing.body.toString()).toContain("NoSuchKey");
+    expect(missing.headers[ERROR_HEADER]).toBeUndefined();
   });
 
   it("streams a PUT larger than the buffered limit as UNSIGNED-PAYLOAD", async () => {

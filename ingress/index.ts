@@ -6,12 +6,11 @@
  * to the back (`./backend/`), which signs them with SigV4 and sends them.
  *
  * @example
- * import { startIngress, FileSvidSource } from "./ingress/index.ts";
- * import { createForwarder } from "./ingress/backend/index.ts";
+ * import { createForwarder, FileSvidSource, startIngress } from "./ingress/index.ts";
  * const ingress = await startIngress({
  *   routes: "/etc/lambda-svid/routes.yaml",
  *   svid: new FileSvidSource({ certFile: "svid.pem", keyFile: "svid_key.pem", bundleFile: "svid_bundle.pem" }),
- *   forwarder: createForwarder({ ... }),
+ *   forwarder: createForwarder({ maxBodyBytes: 10 * 1024 * 1024 }),
  *   port: 8443,
  * });
  * process.once("SIGTERM", () => void ingress.close());
@@ -29,12 +28,15 @@ import { IngressServer } from "./server.ts";
 import type { ServerIdentity, ServerSvidSource } from "./svid.ts";
 
 export { Acl, type AclRule, DENIED_HEADER, DenialReason } from "./acl.ts";
-export type {
-  BackendTarget,
-  Forwarder,
-  ForwardOutcome,
-  ForwardRequest,
-} from "./backend/types.ts";
+export {
+  type BackendTarget,
+  CALLER_ID_HEADER,
+  createForwarder,
+  type Forwarder,
+  type ForwarderOptions,
+  type ForwardOutcome,
+  type ForwardRequest,
+} from "./backend/index.ts";
 export {
   DEFAULT_BODY_LIMIT,
   DEFAULT_DRAIN_MS,
@@ -61,7 +63,7 @@ export {
   type Route,
   RouteTable,
 } from "./routes.ts";
-export { CALLER_HEADER_PREFIX, CALLER_ID_HEADER, IngressServer } from "./server.ts";
+export { CALLER_HEADER_PREFIX, IngressServer } from "./server.ts";
 export {
   type FileSvidOptions,
   FileSvidSource,

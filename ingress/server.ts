@@ -23,15 +23,17 @@ import {
   type X509BundleSource,
 } from "../layers/spiffe/index.ts";
 import { DENIED_HEADER } from "./acl.ts";
+import { CALLER_ID_HEADER } from "./backend/index.ts";
 import type { Forwarder } from "./backend/types.ts";
 import type { IngressLogger, RequestLogEntry } from "./log.ts";
 import { type IngressMetrics, NO_ROUTE } from "./metrics.ts";
 import { backendPath, type RouteTable } from "./routes.ts";
 import type { ServerIdentity } from "./svid.ts";
 
-/** The header the backend reads the caller's verified SPIFFE ID from. */
-export const CALLER_ID_HEADER = "x-lambda-svid-caller-spiffe-id";
-/** Every incoming header with this prefix is removed: only the ingress speaks for the caller. */
+/**
+ * Every incoming header with this prefix is removed: only the ingress speaks
+ * for the caller, in the back's `CALLER_ID_HEADER`.
+ */
 export const CALLER_HEADER_PREFIX = "x-lambda-svid-caller-";
 
 export interface IngressServerOptions {

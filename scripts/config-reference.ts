@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { CLI_CATALOGUE } from "../cli/config.ts";
 import { ISSUER_CATALOGUE } from "../functions/issuer/config.ts";
 import { SYNCER_CATALOGUE } from "../functions/syncer/config.ts";
 import { INGRESS_CATALOGUE } from "../ingress/config.ts";
@@ -25,6 +26,7 @@ export const CATALOGUES: readonly Catalogue[] = [
   AGENT_CATALOGUE,
   CLIENT_CATALOGUE,
   INGRESS_CATALOGUE,
+  CLI_CATALOGUE,
 ];
 
 /**

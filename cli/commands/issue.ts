@@ -13,7 +13,7 @@ import { loadIssuerConfig } from "../../functions/issuer/config.ts";
 import type { PlanReport } from "../../functions/issuer/planner.ts";
 import { formatReport } from "../../functions/issuer/report.ts";
 import type { IssuerRequest, RunReport } from "../../functions/issuer/run.ts";
-import { EnvReader } from "../../lib/config/index.ts";
+import { CLI_CATALOGUE } from "../config.ts";
 import { EXIT_CODES_HELP, ExitCode } from "../exit.ts";
 import { invokeJson } from "../invoke.ts";
 import { progressBar } from "../terminal.ts";
@@ -91,12 +91,10 @@ async function issueRemote(
   request: IssuerRequest,
   functionName: string | undefined,
 ): Promise<void> {
-  const name =
-    functionName ??
-    new EnvReader(io.env).required(
-      "LAMBDA_SVID_ISSUER_FUNCTION",
-      "the deployed issuer's function name or ARN (or --function), such as lambda-svid-issuer-prod",
-    );
+  const name = functionName ?? CLI_CATALOGUE.reader(io.env).read("LAMBDA_SVID_ISSUER_FUNCTION");
+  if (name === undefined) {
+    throw CLI_CATALOGUE.reader(io.env).refuse("LAMBDA_SVID_ISSUER_FUNCTION", "");
+  }
   const answer = (await invokeJson(new LambdaClient({}), name, {
     action: "reissue",
     ...request,

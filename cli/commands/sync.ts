@@ -10,16 +10,11 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { Command } from "commander";
 import type { SyncReport } from "../../functions/syncer/run.ts";
-import { ConfigError, EnvReader } from "../../lib/config/index.ts";
+import { CLI_CATALOGUE } from "../config.ts";
 import { CliError, CliReason } from "../errors.ts";
 import { EXIT_CODES_HELP, ExitCode } from "../exit.ts";
 import { invokeJson } from "../invoke.ts";
 import { accountId, guarded, type Io, repeated } from "./io.ts";
-
-/** The tenant module's default syncer function name (infra/terraform/modules/tenant). */
-const DEFAULT_SYNCER_FUNCTION = "lambda-svid-syncer";
-const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 interface SyncOptions {
   account: string;
@@ -66,15 +61,9 @@ export function formatSync(report: SyncReport): string {
 
 async function sync(io: Io, opts: SyncOptions): Promise<void> {
   const account = opts.account;
-  const env = new EnvReader(io.env);
-  const name = env.string("LAMBDA_SVID_SYNCER_FUNCTION", DEFAULT_SYNCER_FUNCTION);
-  if (!FUNCTION_NAME.test(name)) {
-    throw new ConfigError("LAMBDA_SVID_SYNCER_FUNCTION", "a Lambda function name", name);
-  }
-  const role = env.optional("LAMBDA_SVID_OPERATOR_ROLE");
-  if (role !== undefined && !ROLE_NAME.test(role)) {
-    throw new ConfigError("LAMBDA_SVID_OPERATOR_ROLE", "an IAM role name", role);
-  }
+  const config = CLI_CATALOGUE.reader(io.env);
+  const name = config.read("LAMBDA_SVID_SYNCER_FUNCTION");
+  const role = config.read("LAMBDA_SVID_OPERATOR_ROLE");
   const sts = new STSClient({});
   const region = await sts.config.region();
   const partition = partitionOf(region);

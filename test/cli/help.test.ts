@@ -54,6 +54,17 @@ describe("lambda-svid --help and bad arguments", { timeout: 60_000 }, () => {
     );
   });
 
+  it("a bad value of one of the command line's own variables names it; exit 3", async () => {
+    const run = await runCli(["sync", "--account", "111122223333"], {
+      ...OFFLINE,
+      LAMBDA_SVID_SYNCER_FUNCTION: "not a name",
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      'lambda-svid sync: config: LAMBDA_SVID_SYNCER_FUNCTION is "not a name"; expected a Lambda function name\n',
+    );
+  });
+
   it("npx lambda-svid runs the package's bin", async () => {
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>(
       (resolve) => {

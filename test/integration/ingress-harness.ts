@@ -21,7 +21,6 @@ import {
   type ForwardOutcome,
   type ForwardRequest,
   type IngressLogger,
-  parseRoutes,
   type RequestLogEntry,
   type RunningIngress,
   startIngress,
@@ -149,14 +148,16 @@ export interface IngressWorld {
   backend: RecordingBackend;
   log: { requests: RequestLogEntry[]; events: Array<{ message: string; fields: unknown }> };
   svidDir: string;
+  /** The route file the ingress started with, {@link ROUTES}; `reload()` re-reads it. */
+  routesFile: string;
   /** Writes a new ingress SVID (and bundle) to the files, as a helper would: each file replaced whole. */
   writeSvid(svid: TestSvid, bundlePem?: string): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Starts the ingress with {@link ROUTES}, a {@link RecordingBackend} and an
- * SVID from files re-read every 50 ms.
+ * Starts the ingress with {@link ROUTES} from a file, a {@link RecordingBackend}
+ * and an SVID from files re-read every 50 ms.
  */
 export async function ingressWorld(logger?: IngressLogger): Promise<IngressWorld> {
   const ca = await TestCa.root("example.org");
@@ -172,10 +173,12 @@ export async function ingressWorld(logger?: IngressLogger): Promise<IngressWorld
     }
   };
   await writeSvid(await ca.svid("/ingress"));
+  const routesFile = join(svidDir, "routes.yaml");
+  await writeFile(routesFile, ROUTES);
   const backend = await RecordingBackend.start();
   const log: IngressWorld["log"] = { requests: [], events: [] };
   const ingress = await startIngress({
-    routes: parseRoutes(ROUTES, "routes.yaml"),
+    routes: routesFile,
     svid: new FileSvidSource({
       certFile: join(svidDir, "svid.pem"),
       keyFile: join(svidDir, "svid_key.pem"),
@@ -198,6 +201,7 @@ export async function ingressWorld(logger?: IngressLogger): Promise<IngressWorld
     backend,
     log,
     svidDir,
+    routesFile,
     writeSvid,
     close: () => ingress.close(1_000),
   };

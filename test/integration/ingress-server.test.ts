@@ -1,9 +1,23 @@
+import { writeFile } from "node:fs/promises";
 import * as https from "node:https";
 import { afterEach, describe, expect, it } from "vitest";
-import { CALLER_ID_HEADER, DENIED_HEADER, DenialReason, jsonLogger } from "../../ingress/index.ts";
+import {
+  CALLER_ID_HEADER,
+  DENIED_HEADER,
+  DenialReason,
+  jsonLogger,
+  RoutesReason,
+} from "../../ingress/index.ts";
 import { X509Bundle } from "../../layers/spiffe/index.ts";
 import { TestCa } from "../support/ca.ts";
-import { call, callerOptions, health, type IngressWorld, ingressWorld } from "./ingress-harness.ts";
+import {
+  call,
+  callerOptions,
+  health,
+  type IngressWorld,
+  ingressWorld,
+  ROUTES,
+} from "./ingress-harness.ts";
 
 const HOUR = 3_600_000;
 const worlds: IngressWorld[] = [];
@@ -294,5 +308,20 @@ describe("ingress front: health, metrics and logs", () => {
     ]) {
       expect(output).not.toContain(needle);
     }
+  });
+});
+
+describe("ingress front: route reload", () => {
+  it("swaps in a valid route file, and keeps the current routes when the new file is invalid", async () => {
+    const w = await world();
+    const web = callerOptions(await w.ca.svid("/prod/web"), w.ca.bundle());
+    await writeFile(w.routesFile, ROUTES.replace("pathPrefix: /orders", "pathPrefix: /v2/orders"));
+    await w.ingress.reload();
+    expect((await call(w.ingress.port, web, { path: "/orders/1" })).status).toBe(404);
+    expect((await call(w.ingress.port, web, { path: "/v2/orders/1" })).status).toBe(200);
+
+    await writeFile(w.routesFile, ROUTES.replace("region: eu-west-1", "region: eu"));
+    await expect(w.ingress.reload()).rejects.toMatchObject({ reason: RoutesReason.INVALID });
+    expect((await call(w.ingress.port, web, { path: "/v2/orders/1" })).status).toBe(200);
   });
 });

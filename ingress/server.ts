@@ -228,7 +228,10 @@ export class IngressServer {
     }
   }
 
-  /** The front's own short answer. A body the caller is still sending is not read: the connection closes after. */
+  /**
+   * The front's own short answer. A body the caller sends is never read: the
+   * connection closes after the answer instead of reading it to the end.
+   */
   private answer(
     req: IncomingMessage,
     res: ServerResponse,
@@ -236,7 +239,10 @@ export class IngressServer {
     status: number,
     body: string,
   ): void {
-    if (!req.complete) res.shouldKeepAlive = false;
+    const hasBody =
+      req.headers["transfer-encoding"] !== undefined ||
+      (req.headers["content-length"] ?? "0") !== "0";
+    if (hasBody) res.shouldKeepAlive = false;
     res.writeHead(status, {
       "content-type": "text/plain; charset=utf-8",
       "content-length": Buffer.byteLength(body),

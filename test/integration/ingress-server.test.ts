@@ -131,6 +131,35 @@ describe("ingress front: authorisation before anything else", () => {
   });
 });
 
+describe("ingress front: its own answers and keep-alive", () => {
+  it("keeps the connection after a refused request without a body, and closes it after one with a body", async () => {
+    const w = await world();
+    const tls = callerOptions(await w.ca.svid("/prod/web"), w.ca.bundle());
+    const agent = new https.Agent({
+      ...(tls as https.AgentOptions),
+      keepAlive: true,
+      maxSockets: 1,
+    });
+    try {
+      const denied = await call(w.ingress.port, tls, { path: "/admin/1", agent });
+      const next = await call(w.ingress.port, tls, { path: "/orders/1", agent });
+      expect([denied.status, next.status]).toEqual([403, 200]);
+      expect(next.localPort).toBe(denied.localPort);
+      const withBody = await call(w.ingress.port, tls, {
+        path: "/admin/1",
+        method: "POST",
+        body: "x",
+        agent,
+      });
+      expect(withBody.headers.connection).toBe("close");
+      const after = await call(w.ingress.port, tls, { path: "/orders/2", agent });
+      expect(after.localPort).not.toBe(withBody.localPort);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
 describe("ingress front: the handshake refuses", () => {
   it.each([
     [

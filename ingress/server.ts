@@ -103,7 +103,12 @@ export class IngressServer {
       socket.once("close", () => this.metrics.connectionClosed());
     });
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      void this.handle(req, res);
+      void this.handle(req, res, false);
+    });
+    // With this listener Node no longer sends "100 Continue" by itself: a
+    // caller that waits for it sends no body until its request is authorised.
+    this.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+      void this.handle(req, res, true);
     });
   }
 
@@ -151,7 +156,11 @@ export class IngressServer {
     });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    expectsContinue: boolean,
+  ): Promise<void> {
     const started = performance.now();
     this.inFlight += 1;
     const caller = this.callers.get(req.socket);
@@ -197,6 +206,7 @@ export class IngressServer {
         return;
       }
       setCallerHeaders(req, caller.toString());
+      if (expectsContinue) res.writeContinue();
       try {
         const outcome = await this.forwarder.forward({
           target: route.target,

@@ -160,6 +160,50 @@ describe("ingress front: its own answers and keep-alive", () => {
   });
 });
 
+describe("ingress front: Expect: 100-continue", () => {
+  /** Sends the head with `Expect: 100-continue` and the body only if told to continue. */
+  function upload(port: number, tls: https.RequestOptions, path: string) {
+    return new Promise<{ status: number; continued: boolean }>((done, fail) => {
+      let continued = false;
+      const req = https.request(
+        {
+          ...tls,
+          host: "127.0.0.1",
+          port,
+          path,
+          method: "PUT",
+          agent: false,
+          headers: { expect: "100-continue", "content-length": 5 },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => done({ status: res.statusCode ?? 0, continued }));
+        },
+      );
+      req.on("continue", () => {
+        continued = true;
+        req.end("hello");
+      });
+      req.on("error", fail);
+      req.flushHeaders();
+    });
+  }
+
+  it("tells an allowed caller to continue, and refuses any other before its body is sent", async () => {
+    const w = await world();
+    const web = callerOptions(await w.ca.svid("/prod/web"), w.ca.bundle());
+    expect(await upload(w.ingress.port, web, "/orders/put")).toEqual({
+      status: 200,
+      continued: true,
+    });
+    expect(await upload(w.ingress.port, web, "/admin/put")).toEqual({
+      status: 403,
+      continued: false,
+    });
+    expect(w.backend.bodyBytes).toBe(5);
+  });
+});
+
 describe("ingress front: the handshake refuses", () => {
   it.each([
     [

@@ -10,6 +10,7 @@ export const CliReason = {
   EMULATOR_NOT_STARTED: "cli: local emulator did not start",
   NO_ACCOUNT_ID: "cli: example organization: CreateAccount returned no account id",
   FLEET_UNREADABLE: "cli: fleet: could not read",
+  FLEET_CONFIG: "cli: fleet: configuration",
   SVID_UNREADABLE: "cli: verify: could not read the SVID document",
   INVOKE_FAILED: "cli: invoke: the function failed",
   INVOKE_UNREADABLE: "cli: invoke: the function's answer is not JSON",
@@ -27,8 +28,8 @@ export type CliReason = (typeof CliReason)[keyof typeof CliReason];
 export class CliError extends LambdaSvidError {
   declare readonly reason: CliReason;
 
-  constructor(reason: CliReason, detail: string) {
-    super(reason, detail);
+  constructor(reason: CliReason, detail: string, options?: { cause?: unknown }) {
+    super(reason, detail, options);
     this.name = "CliError";
   }
 }

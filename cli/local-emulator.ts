@@ -11,14 +11,23 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { answers, ensureMotoVenv, freePort } from "../tools/emulator/index.ts";
+import { CLI_CATALOGUE } from "./config.ts";
 import { CliError, CliReason } from "./errors.ts";
 
 const STATE_FILE = "emulator.json";
 const START_DEADLINE_MS = 60_000;
 
-/** Where `npm start` keeps its local state: the emulator's address, its log, the local CA. */
+/**
+ * Where `npm start` keeps its local state: the emulator's address, its log, the local CA.
+ *
+ * @example
+ * const caDirectory = join(localDir(), "ca");
+ */
 export function localDir(): string {
-  return process.env.LAMBDA_SVID_LOCAL_DIR ?? fileURLToPath(new URL("../.local/", import.meta.url));
+  return (
+    CLI_CATALOGUE.reader(process.env).read("LAMBDA_SVID_LOCAL_DIR") ??
+    fileURLToPath(new URL("../.local/", import.meta.url))
+  );
 }
 
 interface State {

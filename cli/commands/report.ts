@@ -5,15 +5,14 @@
  */
 import { writeFile } from "node:fs/promises";
 import { Command } from "commander";
-import { loadIssuerConfig } from "../../functions/issuer/config.ts";
 import { CliError, CliReason } from "../errors.ts";
 import { EXIT_CODES_HELP, ExitCode } from "../exit.ts";
-import { readFleet, readThresholds } from "../fleet/index.ts";
+import { loadFleetConfig, readFleet, readThresholds } from "../fleet/index.ts";
 import { renderFleetReport } from "../report/index.ts";
 import { guarded, type Io } from "./io.ts";
 
 async function report(io: Io, file: string): Promise<void> {
-  const config = loadIssuerConfig(io.env);
+  const config = loadFleetConfig(io.env);
   const thresholds = readThresholds(io.env, config, io.now());
   const fleet = await readFleet(config);
   const html = renderFleetReport(fleet.rows, thresholds);

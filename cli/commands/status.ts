@@ -5,7 +5,6 @@
  * alarm threshold.
  */
 import { Command } from "commander";
-import { loadIssuerConfig } from "../../functions/issuer/config.ts";
 import { formatDuration } from "../../lib/config/index.ts";
 import { EXIT_CODES_HELP, ExitCode } from "../exit.ts";
 import {
@@ -15,6 +14,7 @@ import {
   type FleetThresholds,
   type Health,
   healthOf,
+  loadFleetConfig,
   msLeft,
   needingAttention,
   readFleet,
@@ -139,14 +139,17 @@ Examples:
   $ LAMBDA_SVID_ALARM_BELOW=12h lambda-svid status
   $ lambda-svid --local status          # the emulator npm start uses
 
-Configuration: the issuer's LAMBDA_SVID_* variables and the AWS SDK's standard
-settings; LAMBDA_SVID_ALARM_BELOW (default 6h, as the deployment's alarm) is
-the threshold below which an identity needs attention.
+Configuration: the AWS SDK's standard settings and, of the issuer's variables,
+only what the source needs: LAMBDA_SVID_TRUST_DOMAIN, the registry, tag and ID
+template variables and the validity, then LAMBDA_SVID_STATE_TABLE or (without
+it) LAMBDA_SVID_EXTERNAL_ID, LAMBDA_SVID_WRITER_ROLE and the secret name; never
+the CA. LAMBDA_SVID_ALARM_BELOW (default 6h, as the deployment's alarm) is the
+threshold below which an identity needs attention.
 ${EXIT_CODES_HELP}`,
     )
     .action((opts: { json?: boolean }) =>
       guarded(io, "status", async () => {
-        const config = loadIssuerConfig(io.env);
+        const config = loadFleetConfig(io.env);
         const thresholds = readThresholds(io.env, config, io.now());
         const fleet = await readFleet(config);
         io.out.write(

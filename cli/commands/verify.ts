@@ -8,7 +8,8 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError } from "commander";
+import { ISSUER_CATALOGUE, readTrustDomain } from "../../functions/issuer/config.ts";
 import {
   parseSvidSecret,
   parseTrustDomain,
@@ -62,12 +63,15 @@ async function readDocument(
 }
 
 async function verify(io: Io, target: string, opts: { trustDomain?: TrustDomain }): Promise<void> {
+  // The issuer's own declaration, read only when set: verify needs no trust domain.
+  const trustDomain =
+    opts.trustDomain ?? readTrustDomain(ISSUER_CATALOGUE.reader(io.env), { ifSet: true });
   const { value, from } = await readDocument(target);
   try {
     const { svid, bundle } = parseSvidSecret(value);
-    if (opts.trustDomain !== undefined && svid.id.trustDomain.name !== opts.trustDomain.name) {
+    if (trustDomain !== undefined && svid.id.trustDomain.name !== trustDomain.name) {
       io.out.write(
-        `FAILED ${from}\nrule: ${WRONG_TRUST_DOMAIN}: ${JSON.stringify(svid.id.trustDomain.name)} is not ${JSON.stringify(opts.trustDomain.name)}\n`,
+        `FAILED ${from}\nrule: ${WRONG_TRUST_DOMAIN}: ${JSON.stringify(svid.id.trustDomain.name)} is not ${JSON.stringify(trustDomain.name)}\n`,
       );
       io.exit(ExitCode.ATTENTION);
       return;
@@ -108,10 +112,10 @@ export function verifyCommand(io: Io): Command {
       "Verify an SVID document (the lambda-svid/svid secret's JSON) from a file or a Secrets Manager secret, and print its ID, serial, issuer and validity.",
     )
     .argument("<secret-name|file>", "a file holding the document, or the secret's name or ARN")
-    .addOption(
-      new Option("--trust-domain <name>", "also require the SPIFFE ID to be in this trust domain")
-        .env("LAMBDA_SVID_TRUST_DOMAIN")
-        .argParser(trustDomainOption),
+    .option(
+      "--trust-domain <name>",
+      "also require the SPIFFE ID to be in this trust domain (default: LAMBDA_SVID_TRUST_DOMAIN when set)",
+      trustDomainOption,
     )
     .addHelpText(
       "after",

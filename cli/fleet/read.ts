@@ -9,7 +9,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { organizationsClient, tenantAccess } from "../../functions/issuer/compose.ts";
-import type { IssuerConfig } from "../../functions/issuer/config.ts";
 import { resolveRegistry } from "../../functions/issuer/planner.ts";
 import {
   loadRegistry,
@@ -23,6 +22,7 @@ import {
   type TenantAccess,
 } from "../../functions/issuer/tenant.ts";
 import { mapConcurrent } from "../../lib/limits/index.ts";
+import type { FleetConfig } from "./config.ts";
 import type { FleetRow } from "./row.ts";
 
 /** The fleet and where it was read from. */
@@ -45,13 +45,14 @@ export interface FleetClients {
  * Reads every registered identity's row.
  *
  * @example
- * const fleet = await readFleet(loadIssuerConfig(process.env));
+ * const fleet = await readFleet(loadFleetConfig(process.env));
  * for (const row of fleet.rows) console.log(row.spiffeId, row.notAfter);
  */
-export async function readFleet(config: IssuerConfig, clients: FleetClients = {}): Promise<Fleet> {
+export async function readFleet(config: FleetConfig, clients: FleetClients = {}): Promise<Fleet> {
   const organizations = clients.organizations ?? organizationsClient({});
-  const table = config.queue.stateTable;
-  if (table !== undefined) {
+  const { source } = config;
+  if (source.kind === "state-table") {
+    const table = source.table;
     const snapshot = await new IssuerStore(
       clients.dynamodb ?? new DynamoDBClient({}),
       table,
@@ -76,9 +77,9 @@ export async function readFleet(config: IssuerConfig, clients: FleetClients = {}
     },
     organizations,
   );
-  const tenants = clients.tenants ?? tenantAccess(config, {});
-  const rows = await mapConcurrent(identities, config.concurrency, (identity) =>
-    rowFromSecret(identity, tenants, config),
+  const tenants = clients.tenants ?? tenantAccess(source, {});
+  const rows = await mapConcurrent(identities, source.concurrency, (identity) =>
+    rowFromSecret(identity, tenants, source.secretName, config),
   );
   return {
     rows: rows.map((row, i) => row ?? describe(identities[i] as ResolvedIdentity, "missing")),
@@ -104,7 +105,7 @@ function describe(identity: ResolvedIdentity, outcome: FleetRow["outcome"]): Fle
  */
 function validity(
   notAfter: string,
-  config: IssuerConfig,
+  config: Pick<FleetConfig, "validityMs">,
 ): Pick<FleetRow, "notBefore" | "notAfter"> {
   return {
     notBefore: new Date(Date.parse(notAfter) - config.validityMs).toISOString(),
@@ -115,7 +116,7 @@ function validity(
 function rowFromSnapshot(
   identity: ResolvedIdentity,
   snapshot: Snapshot,
-  config: IssuerConfig,
+  config: Pick<FleetConfig, "validityMs">,
 ): FleetRow {
   const spiffeId = identity.spiffeId.toString();
   const state = snapshot.states.get(identity.accountId);
@@ -141,7 +142,8 @@ function rowFromSnapshot(
 async function rowFromSecret(
   identity: ResolvedIdentity,
   tenants: Pick<TenantAccess, "secretsManager">,
-  config: IssuerConfig,
+  secretName: string,
+  config: Pick<FleetConfig, "validityMs">,
 ): Promise<FleetRow> {
   const spiffeId = identity.spiffeId.toString();
   let stage = "access";
@@ -149,7 +151,7 @@ async function rowFromSecret(
   try {
     const sm = await tenants.secretsManager(identity);
     stage = "describe";
-    state = await readSecretState(sm, config.secretName);
+    state = await readSecretState(sm, secretName);
   } catch (err) {
     return {
       ...describe(identity, "failed"),
@@ -165,7 +167,7 @@ async function rowFromSecret(
       ...describe(identity, "failed"),
       failure: {
         stage: "describe",
-        reason: `${config.secretName} exists without the issuer's owner tag`,
+        reason: `${secretName} exists without the issuer's owner tag`,
         at: new Date().toISOString(),
       },
     };

@@ -158,7 +158,10 @@ export function organizationsClient(clients: IssuerClients): OrganizationsClient
  * @example
  * const sm = await tenantAccess(config, {}).secretsManager(identity);
  */
-export function tenantAccess(config: IssuerConfig, clients: IssuerClients): TenantAccess {
+export function tenantAccess(
+  config: Pick<IssuerConfig, "writerRole" | "externalId">,
+  clients: IssuerClients,
+): TenantAccess {
   return new TenantAccess({
     sts: clients.sts ?? new STSClient({ maxAttempts: 5 }),
     roleName: config.writerRole,

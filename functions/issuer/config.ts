@@ -345,31 +345,25 @@ export const ISSUER_CATALOGUE = new Catalogue(
   ],
 );
 
+/** A reader of the issuer's variables, by {@link ISSUER_CATALOGUE}'s declarations. */
+export type IssuerReader = ReturnType<typeof ISSUER_CATALOGUE.reader>;
+
+/** What names the identities: the registry, its tag keys, and the SPIFFE ID template in its trust domain. */
+export type IdentitySettings = Pick<
+  IssuerConfig,
+  "trustDomain" | "registry" | "tagKeys" | "idTemplate" | "organizationsRate"
+>;
+
 /**
- * Reads and validates the issuer's configuration once, at start. The handler
- * and `npm start` both call this, so they read the same variables.
+ * Reads what resolves the registry into identities, and nothing else: the
+ * planner, the workers and the operator tools name identities alike.
  *
  * @throws {ConfigError} naming the first bad variable.
  * @example
- * const config = loadIssuerConfig(process.env);
+ * const { registry, idTemplate } = readIdentitySettings(ISSUER_CATALOGUE.reader(process.env));
  */
-export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
-  const r = ISSUER_CATALOGUE.reader(env);
-
-  const tdText = r.read("LAMBDA_SVID_TRUST_DOMAIN");
-  let trustDomain: TrustDomain;
-  try {
-    trustDomain = parseTrustDomain(tdText);
-  } catch (err) {
-    if (!(err instanceof SpiffeIdError)) throw err;
-    throw r.refuse("LAMBDA_SVID_TRUST_DOMAIN", tdText, `a trust domain name (${err.reason})`);
-  }
-
-  const validityMs = r.read("LAMBDA_SVID_VALIDITY");
-  const renewBeforeMs = r.read("LAMBDA_SVID_RENEW_BEFORE", {
-    fallback: Math.floor(validityMs / 3),
-    max: validityMs - 1,
-  });
+export function readIdentitySettings(r: IssuerReader): IdentitySettings {
+  const trustDomain = readTrustDomain(r);
 
   const templateText = r.read("LAMBDA_SVID_ID_TEMPLATE");
   let idTemplate: IdTemplate;
@@ -384,45 +378,135 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
     );
   }
 
-  const writerRole = r.read("LAMBDA_SVID_WRITER_ROLE");
-  const externalId = r.read("LAMBDA_SVID_EXTERNAL_ID");
-  const secretName = r.read("LAMBDA_SVID_SECRET_NAME");
-  const caIssueRate = r.read("LAMBDA_SVID_CA_ISSUE_RATE");
-
   const registryText = r.read("LAMBDA_SVID_REGISTRY");
   const registry = parseRegistry(registryText);
   if (registry === undefined) throw r.refuse("LAMBDA_SVID_REGISTRY", registryText);
-  const tagKeys = {
-    service: r.read("LAMBDA_SVID_TAG_SERVICE"),
-    environment: r.read("LAMBDA_SVID_TAG_ENVIRONMENT"),
-    enabled: r.read("LAMBDA_SVID_TAG_ENABLED"),
-    spansAccounts: r.read("LAMBDA_SVID_TAG_SPANS_ACCOUNTS"),
+  return {
+    trustDomain,
+    registry,
+    tagKeys: {
+      service: r.read("LAMBDA_SVID_TAG_SERVICE"),
+      environment: r.read("LAMBDA_SVID_TAG_ENVIRONMENT"),
+      enabled: r.read("LAMBDA_SVID_TAG_ENABLED"),
+      spansAccounts: r.read("LAMBDA_SVID_TAG_SPANS_ACCOUNTS"),
+    },
+    idTemplate,
+    organizationsRate: r.read("LAMBDA_SVID_ORGANIZATIONS_RATE"),
   };
+}
+
+/**
+ * Reads `LAMBDA_SVID_TRUST_DOMAIN` as a trust domain; with `ifSet`, an unset
+ * one is `undefined` instead of refused (the command line's `verify` checks a
+ * trust domain only when one is given).
+ *
+ * @throws {ConfigError} naming `LAMBDA_SVID_TRUST_DOMAIN` when it is missing (without `ifSet`) or not a trust domain name.
+ * @example
+ * const td = readTrustDomain(ISSUER_CATALOGUE.reader(process.env)); // TrustDomain
+ */
+export function readTrustDomain(r: IssuerReader): TrustDomain;
+export function readTrustDomain(r: IssuerReader, options: { ifSet: true }): TrustDomain | undefined;
+export function readTrustDomain(
+  r: IssuerReader,
+  options?: { ifSet: true },
+): TrustDomain | undefined {
+  const text = options?.ifSet
+    ? r.readIfSet("LAMBDA_SVID_TRUST_DOMAIN")
+    : r.read("LAMBDA_SVID_TRUST_DOMAIN");
+  if (text === undefined) return undefined;
+  try {
+    return parseTrustDomain(text);
+  } catch (err) {
+    if (!(err instanceof SpiffeIdError)) throw err;
+    throw r.refuse("LAMBDA_SVID_TRUST_DOMAIN", text, `a trust domain name (${err.reason})`);
+  }
+}
+
+/**
+ * Reads the SVID's validity and the renewal window inside it (a third of the
+ * validity unless set).
+ *
+ * @throws {ConfigError} naming the first bad variable.
+ * @example
+ * const { validityMs, renewBeforeMs } = readLifetime(ISSUER_CATALOGUE.reader(process.env));
+ */
+export function readLifetime(r: IssuerReader): Pick<IssuerConfig, "validityMs" | "renewBeforeMs"> {
+  const validityMs = r.read("LAMBDA_SVID_VALIDITY");
+  return {
+    validityMs,
+    renewBeforeMs: r.read("LAMBDA_SVID_RENEW_BEFORE", {
+      fallback: Math.floor(validityMs / 3),
+      max: validityMs - 1,
+    }),
+  };
+}
+
+/**
+ * Reads how tenant accounts are opened and which secret is the SVID's: the
+ * writer role, its ExternalId, the secret name.
+ *
+ * @throws {ConfigError} naming the first bad variable (never echoing the ExternalId).
+ * @example
+ * const access = readTenantSettings(ISSUER_CATALOGUE.reader(process.env));
+ */
+export function readTenantSettings(
+  r: IssuerReader,
+): Pick<IssuerConfig, "writerRole" | "externalId" | "secretName"> {
+  return {
+    writerRole: r.read("LAMBDA_SVID_WRITER_ROLE"),
+    externalId: r.read("LAMBDA_SVID_EXTERNAL_ID"),
+    secretName: r.read("LAMBDA_SVID_SECRET_NAME"),
+  };
+}
+
+/**
+ * Reads the identities in flight at once: enough to keep the CA's issue rate
+ * busy while each waits on it, unless set.
+ *
+ * @throws {ConfigError} naming the first bad variable.
+ * @example
+ * const { concurrency } = readConcurrency(ISSUER_CATALOGUE.reader(process.env));
+ */
+export function readConcurrency(
+  r: IssuerReader,
+): Pick<IssuerConfig, "concurrency" | "caIssueRate"> {
+  const caIssueRate = r.read("LAMBDA_SVID_CA_ISSUE_RATE");
+  return {
+    caIssueRate,
+    concurrency: r.read("LAMBDA_SVID_CONCURRENCY", {
+      fallback: Math.min(256, Math.ceil(caIssueRate * IN_FLIGHT_SECONDS)),
+    }),
+  };
+}
+
+/**
+ * Reads and validates the issuer's configuration once, at start. The handler
+ * and `npm start` both call this, so they read the same variables.
+ *
+ * @throws {ConfigError} naming the first bad variable.
+ * @example
+ * const config = loadIssuerConfig(process.env);
+ */
+export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
+  const r = ISSUER_CATALOGUE.reader(env);
+  const identities = readIdentitySettings(r);
+  const lifetime = readLifetime(r);
+  const tenants = readTenantSettings(r);
+  const concurrency = readConcurrency(r);
   const caText = r.read("LAMBDA_SVID_CA");
   const ca = parseCa(caText);
   if (ca === undefined) throw r.refuse("LAMBDA_SVID_CA", caText);
 
   return {
-    trustDomain,
-    registry,
-    tagKeys,
+    ...identities,
+    ...lifetime,
+    ...tenants,
+    ...concurrency,
     ca,
-    writerRole,
-    externalId,
-    secretName,
     secretFormat: r.read("LAMBDA_SVID_SECRET_FORMAT"),
     kmsKeyId: r.read("LAMBDA_SVID_KMS_KEY_ID"),
-    idTemplate,
-    validityMs,
-    renewBeforeMs,
     keyAlgorithm: r.read("LAMBDA_SVID_KEY_ALGORITHM"),
-    // Enough identities in flight to keep the CA's issue rate busy while each waits on it.
-    concurrency: r.read("LAMBDA_SVID_CONCURRENCY", {
-      fallback: Math.min(256, Math.ceil(caIssueRate * IN_FLIGHT_SECONDS)),
-    }),
-    caIssueRate,
     caGetRate: r.read("LAMBDA_SVID_CA_GET_RATE"),
-    organizationsRate: r.read("LAMBDA_SVID_ORGANIZATIONS_RATE"),
     deadlineMarginMs: r.read("LAMBDA_SVID_DEADLINE_MARGIN"),
     queue: {
       stateTable: r.read("LAMBDA_SVID_STATE_TABLE"),

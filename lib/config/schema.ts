@@ -194,6 +194,22 @@ export class CatalogueReader<S extends VariableSpec> {
   }
 
   /**
+   * The validated value of `name` when it is set, `undefined` when it is unset
+   * or blank: a variable one part requires, read by another that uses it only
+   * when given (the command line's `verify` and the issuer's trust domain).
+   *
+   * @example
+   * const td = ISSUER_CATALOGUE.reader(process.env).readIfSet("LAMBDA_SVID_TRUST_DOMAIN");
+   */
+  readIfSet<N extends S["name"]>(
+    name: N,
+    options?: ReadOptions,
+  ): ValueOf<Extract<S, { name: N }>> | undefined {
+    if (this.env.optional(name) === undefined) return undefined;
+    return this.read(name, options);
+  }
+
+  /**
    * The refusal of a value the part parsed itself and found wanting: names the
    * variable and, unless told otherwise, the declared expectation. A secret
    * variable's value is never shown.

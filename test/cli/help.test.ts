@@ -65,6 +65,18 @@ describe("lambda-svid --help and bad arguments", { timeout: 60_000 }, () => {
     );
   });
 
+  it("verify reads LAMBDA_SVID_TRUST_DOMAIN by the issuer's declaration: a bad one names it; exit 3", async () => {
+    const run = await runCli(["verify", "x.json"], {
+      ...OFFLINE,
+      LAMBDA_SVID_TRUST_DOMAIN: "Example.org",
+    });
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(
+      /^lambda-svid verify: config: LAMBDA_SVID_TRUST_DOMAIN is "Example\.org"; expected a trust domain name \(spiffeid: trust domain characters/,
+    );
+  });
+
   it("npx lambda-svid runs the package's bin", async () => {
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>(
       (resolve) => {

@@ -142,6 +142,20 @@ describe("lambda-svid issue and status (secret metadata, no state table)", {
     );
   });
 
+  it("secret metadata needs no CA; without the ExternalId it exits 3 naming it and the mode", async () => {
+    const noCa = await runCli(["status", "--json"], { ...fleet.env, LAMBDA_SVID_CA: undefined });
+    expect(noCa.stderr).toBe("");
+    expect((JSON.parse(noCa.stdout) as StatusJson).identities).toHaveLength(3);
+    for (const command of [["status"], ["report", "--html", join(tmpdir(), "never.html")]]) {
+      const run = await runCli(command, { ...fleet.env, LAMBDA_SVID_EXTERNAL_ID: undefined });
+      expect(run.code).toBe(3);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toBe(
+        `lambda-svid ${command[0]}: cli: fleet: configuration: reading secret metadata (LAMBDA_SVID_STATE_TABLE unset) needs LAMBDA_SVID_EXTERNAL_ID: config: LAMBDA_SVID_EXTERNAL_ID is ""; expected the ExternalId the tenant writer roles require\n`,
+      );
+    }
+  });
+
   it("could not read: a bad variable or an unreachable table exits 3, naming it", async () => {
     const bad = await runCli(["status"], { ...fleet.env, LAMBDA_SVID_ALARM_BELOW: "soon" });
     expect(bad.code).toBe(3);
@@ -150,7 +164,9 @@ describe("lambda-svid issue and status (secret metadata, no state table)", {
     );
     const missing = await runCli(["status"], { ...fleet.env, LAMBDA_SVID_TRUST_DOMAIN: undefined });
     expect(missing.code).toBe(3);
-    expect(missing.stderr).toContain("lambda-svid status: config: LAMBDA_SVID_TRUST_DOMAIN");
+    expect(missing.stderr).toBe(
+      'lambda-svid status: cli: fleet: configuration: reading secret metadata (LAMBDA_SVID_STATE_TABLE unset) needs LAMBDA_SVID_TRUST_DOMAIN: config: LAMBDA_SVID_TRUST_DOMAIN is ""; expected a SPIFFE trust domain name such as example.org\n',
+    );
     const table = await runCli(["status"], {
       ...fleet.env,
       LAMBDA_SVID_STATE_TABLE: "no-such-table",
@@ -231,10 +247,14 @@ describe("lambda-svid status from the issuer's state table", { timeout: 120_000 
         record: { accountId: pending, plannedAt: at(-60_000), reason: "new", spiffeId: id(2) },
       },
     ]);
-    const run = await runCli(["status", "--json"], {
+    // Reading the table needs neither the CA nor the tenants' ExternalId.
+    const operator = {
       ...fleet.env,
+      LAMBDA_SVID_CA: undefined,
+      LAMBDA_SVID_EXTERNAL_ID: undefined,
       LAMBDA_SVID_STATE_TABLE: table,
-    });
+    };
+    const run = await runCli(["status", "--json"], operator);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(1);
     const parsed = JSON.parse(run.stdout) as StatusJson;
@@ -258,12 +278,20 @@ describe("lambda-svid status from the issuer's state table", { timeout: 120_000 
     expect(byAccount[never]).toMatchObject({ outcome: "missing", health: "missing" });
     expect(parsed.identities.map((r) => r.accountId).slice(2)).toEqual([failed, ok]);
 
-    const text = await runCli(["status"], { ...fleet.env, LAMBDA_SVID_STATE_TABLE: table });
+    const text = await runCli(["status"], operator);
     expect(text.stdout).toMatch(
       new RegExp(
         `${failed}\\s+\\S+Z\\s+2h59m\\s+failed \\(sign: ThrottlingException: Rate exceeded\\)`,
       ),
     );
     expectNothingSecret(text, fleet.env);
+
+    const file = join(await mkdtemp(join(tmpdir(), "lambda-svid-cli-report-")), "fleet.html");
+    const page = await runCli(["report", "--html", file], operator);
+    expect(page.stderr).toBe("");
+    expect(page.code).toBe(0);
+    expect(page.stdout).toMatch(
+      new RegExp(`^wrote ${file}: 4 identities from state table ${table},`),
+    );
   });
 });

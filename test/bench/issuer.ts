@@ -193,8 +193,8 @@ async function setup(identities: number): Promise<Fixture> {
       sts: throttled(new STSClient({ maxAttempts: 5 })),
       sqs: recorder.attach(new SQSClient({})),
       dynamodb: recorder.attach(new DynamoDBClient({})),
-      secretsManagerFactory: (credentials, requestHandler) =>
-        throttled(new SecretsManagerClient({ credentials, requestHandler })),
+      secretsManagerFactory: (credentials, shared) =>
+        throttled(new SecretsManagerClient({ ...shared, credentials })),
       openCa: async (rates) =>
         new AcmPcaCallsLocalCertificates(
           new AcmPcaCertificateAuthority({

@@ -67,8 +67,8 @@ export async function issuerHarness(options: HarnessOptions = {}) {
   const clients: IssuerClients = {
     organizations,
     sts: new STSClient({}),
-    secretsManagerFactory: (credentials, requestHandler) => {
-      const client = new SecretsManagerClient({ credentials, requestHandler });
+    secretsManagerFactory: (credentials, shared) => {
+      const client = new SecretsManagerClient({ ...shared, credentials });
       options.onTenantClient?.(client);
       return client;
     },

@@ -69,7 +69,7 @@ export const CLI_CATALOGUE = new Catalogue(
       pattern: { test: /^[\w+=,.@-]{1,64}$/, expected: "an IAM role name" },
       whenUnset: "the SDK's own credentials invoke the syncer",
       description:
-        "`sync`: a role in the tenant account allowed `lambda:InvokeFunction` on the syncer, assumed through STS",
+        "`sync`: a role in the tenant account allowed `lambda:InvokeFunction` on the syncer, assumed through STS (the tenant module's `operator_role`, `lambda-svid-operator`)",
     }),
   ],
 );

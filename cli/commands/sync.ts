@@ -131,8 +131,9 @@ Examples:
 
 Configuration: LAMBDA_SVID_SYNCER_FUNCTION (default lambda-svid-syncer, the
 tenant module's name), LAMBDA_SVID_OPERATOR_ROLE (a role in the tenant account
-allowed lambda:InvokeFunction on the syncer; unset: the SDK's own credentials),
-and the AWS SDK's standard settings.
+allowed lambda:InvokeFunction on the syncer, such as the tenant module's
+operator_role, lambda-svid-operator; unset: the SDK's own credentials), and the
+AWS SDK's standard settings.
 A run the syncer reports not ok (a failed secret, a refused deletion) exits 1;
 a syncer that failed as a whole (no valid SVID, Keywhiz unreachable) exits 3.
 ${EXIT_CODES_HELP}`,

@@ -24,6 +24,10 @@ export const PolicyTemplate = {
   SVID_READER: "svid-reader",
   /** The syncer's execution role (tenant account). */
   SYNCER: "syncer",
+  /** The optional operator role in a tenant account: lambda:InvokeFunction on that account's syncer only (`lambda-svid sync`). */
+  OPERATOR: "operator",
+  /** Trust policy of the operator role: one named principal of the central account, no other. */
+  OPERATOR_TRUST: "operator-trust",
   /** Bucket policy of the artifact bucket: Organization members read, TLS only. */
   ARTIFACT_BUCKET: "artifact-bucket",
   /** Organizations resource policy that delegates account and tag reads to the issuer's account. */

@@ -41,6 +41,7 @@ const VALUES: Record<string, string> = {
   dead_letter_queue_arn: DEAD_LETTER_QUEUE_ARN,
   function_name: "lambda-svid-fn",
   issuer_role_arn: ISSUER_ROLE_ARN,
+  operator_principal_arn: "arn:aws:iam::111111111111:role/lambda-svid-operator",
   external_id: "lambda-svid-7f3a",
   secret_name: "lambda-svid/svid",
   kms_key_arn: KEY_ARN,
@@ -93,10 +94,12 @@ const SDK_SERVICE: Record<string, string> = {
   "@aws-sdk/client-sts": "sts",
   "@aws-sdk/client-dynamodb": "dynamodb",
   "@aws-sdk/client-sqs": "sqs",
+  "@aws-sdk/client-lambda": "lambda",
 };
 /** Calls IAM authorizes as another action: a batch as the action it batches. */
 const AUTHORIZED_AS: Readonly<Record<string, string>> = {
   "sqs:SendMessageBatch": "sqs:SendMessage",
+  "lambda:Invoke": "lambda:InvokeFunction",
 };
 
 /** The IAM actions the given source files send, from the `new XCommand(` calls and their imports. */
@@ -390,6 +393,36 @@ describe("tenant writer role", () => {
       StringEquals: owned,
       "ForAllValues:StringEquals": { "aws:TagKeys": ["lambda-svid:not-after"] },
     });
+  });
+});
+
+describe("tenant operator role", () => {
+  it("is trusted by the one named central principal alone", () => {
+    expect(render(PolicyTemplate.OPERATOR_TRUST).Statement).toEqual([
+      {
+        Sid: "NamedCentralPrincipalOnly",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::111111111111:role/lambda-svid-operator" },
+        Action: "sts:AssumeRole",
+      },
+    ]);
+  });
+
+  it("may invoke the syncer only: what lambda-svid sync sends in the tenant account, no secret", () => {
+    const doc = render(PolicyTemplate.OPERATOR);
+    // sync assumes the role with the central credentials (sts, not this policy), then only invokes.
+    expect(actionsCalledIn("cli/commands/sync.ts", "cli/invoke.ts")).toEqual([
+      "lambda:InvokeFunction",
+      "sts:AssumeRole",
+    ]);
+    expect(doc.Statement).toEqual([
+      {
+        Sid: "InvokeTheSyncerOnly",
+        Effect: "Allow",
+        Action: "lambda:InvokeFunction",
+        Resource: "arn:aws:lambda:eu-west-1:222222222222:function:lambda-svid-fn",
+      },
+    ]);
   });
 });
 

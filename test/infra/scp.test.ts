@@ -36,6 +36,8 @@ const WRITER = role("lambda-svid-writer");
 const SYNCER = role("lambda-svid-syncer");
 const DEPLOYER = role("platform/terraform-deploy");
 const ADMIN = role("AWSReservedSSO_AdministratorAccess_0123456789abcdef");
+/** The tenant module's optional operator role, which `lambda-svid sync` assumes. */
+const OPERATOR = role("lambda-svid-operator");
 const SVID = secret("lambda-svid/svid-AbC123");
 const MIRRORED = secret("keywhiz/orders-db-password-Xy9Zq0");
 
@@ -154,6 +156,35 @@ describe("service control policies", () => {
   ])("writer-role.json: %s", (_, principal, action, denied) => {
     const doc = scp("writer-role.json");
     expect(denies(doc, request(principal, action, role("lambda-svid-writer")))).toBe(denied);
+  });
+
+  it("leave the operator role its one permission, invoking the syncer, and deny it what they protect", () => {
+    const allowed = renderPolicy(PolicyTemplate.OPERATOR, {
+      partition: "aws",
+      region: "eu-west-1",
+      account_id: TENANT,
+      function_name: "lambda-svid-syncer",
+    }).Statement.flatMap((s) => list(s.Action).flatMap((a) => list(s.Resource).map((r) => [a, r])));
+    expect(allowed).toEqual([
+      ["lambda:InvokeFunction", `arn:aws:lambda:eu-west-1:${TENANT}:function:lambda-svid-syncer`],
+    ]);
+    for (const file of scpFiles())
+      for (const [action, resource] of allowed)
+        expect(
+          denies(scp(file), request(OPERATOR, action as string, resource as string)),
+          file,
+        ).toBe(false);
+    for (const [file, action, resource] of [
+      ["svid-secret.json", "secretsmanager:PutSecretValue", SVID],
+      ["svid-secret.json", "secretsmanager:PutResourcePolicy", SVID],
+      ["syncer-prefix.json", "secretsmanager:PutSecretValue", MIRRORED],
+      ["syncer-prefix.json", "secretsmanager:DeleteSecret", MIRRORED],
+      ["writer-role.json", "iam:UpdateAssumeRolePolicy", WRITER],
+      ["writer-role.json", "iam:PutRolePolicy", WRITER],
+    ] as const)
+      expect(denies(scp(file), request(OPERATOR, action, resource)), `${file} ${action}`).toBe(
+        true,
+      );
   });
 
   it("deny to everyone else every write the writer and syncer roles are allowed", () => {

@@ -75,6 +75,34 @@ describe("tenant module inputs", () => {
   it("accepts the documented inputs, with and without a syncer", async () => {
     expect(await plan(goodInputs())).toEqual([]);
     expect(await plan({ ...goodInputs(), syncer: null })).toEqual([]);
+    expect(
+      await plan({
+        ...goodInputs(),
+        operator_role: { trusted_principal_arn: "arn:aws:iam::111111111111:role/ops/oncall" },
+      }),
+    ).toEqual([]);
+  });
+
+  it("refuses an operator role trusting anything but one named principal, or a bad name", async () => {
+    const details = async (operator_role: Record<string, string>) =>
+      (await plan({ ...goodInputs(), operator_role })).map((d) => d.detail.split("\n")[0]);
+    expect(await details({ trusted_principal_arn: "*" })).toEqual([
+      'operator_role.trusted_principal_arn is "*"; expected one IAM role or user ARN such as arn:aws:iam::111111111111:role/lambda-svid-operator, without wildcards.',
+    ]);
+    expect(
+      await details({ trusted_principal_arn: "arn:aws:iam::111111111111:role/ops-*" }),
+    ).toHaveLength(1);
+    expect(await details({ trusted_principal_arn: "arn:aws:iam::111111111111:root" })).toHaveLength(
+      1,
+    );
+    expect(
+      await details({
+        trusted_principal_arn: "arn:aws:iam::111111111111:role/lambda-svid-operator",
+        name: "no spaces allowed",
+      }),
+    ).toEqual([
+      'operator_role.name is "no spaces allowed"; expected an IAM role name, 1 to 64 characters of A-Z a-z 0-9 _ + = , . @ -.',
+    ]);
   });
 
   it("refuses each bad value with a message naming it and what was expected", async () => {

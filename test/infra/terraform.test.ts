@@ -32,6 +32,7 @@ const ISSUER_ROLE_ARN = "arn:aws:iam::111111111111:role/lambda-svid-issuer-worke
 const EXTERNAL_ID = "lambda-svid-7f3a";
 const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/5b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e`;
 const DEPLOYER_ARN = `arn:aws:iam::${ACCOUNT}:role/terraform-deploy`;
+const OPERATOR_PRINCIPAL_ARN = "arn:aws:iam::111111111111:role/lambda-svid-operator";
 
 /** Write actions AWS offers no resource-level permission for; their Resource can only be "*". */
 const NO_RESOURCE_LEVEL = new Set(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
@@ -79,6 +80,10 @@ beforeAll(async () => {
         function_name: "lambda-svid-syncer",
         memory_size: 256,
         timeout: 120,
+      },
+      operator_role: {
+        trusted_principal_arn: OPERATOR_PRINCIPAL_ARN,
+        name: "lambda-svid-operator",
       },
     },
   };
@@ -149,12 +154,40 @@ describe("tenant module", () => {
     expect(trust?.Condition).toEqual({ StringEquals: { "sts:ExternalId": EXTERNAL_ID } });
   });
 
+  it("the operator role is trusted by the named central principal alone and may only invoke the syncer", () => {
+    const trust = renderedAt("resource.aws_iam_role.operator.assume_role_policy").doc;
+    expect(trust.Statement).toEqual([
+      {
+        Sid: "NamedCentralPrincipalOnly",
+        Effect: "Allow",
+        Principal: { AWS: OPERATOR_PRINCIPAL_ARN },
+        Action: "sts:AssumeRole",
+      },
+    ]);
+    const { doc } = renderedAt("resource.aws_iam_role_policy.operator.policy");
+    expect(doc.Statement).toEqual([
+      {
+        Sid: "InvokeTheSyncerOnly",
+        Effect: "Allow",
+        Action: "lambda:InvokeFunction",
+        Resource: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:lambda-svid-syncer`,
+      },
+    ]);
+    const role = mod.resource.aws_iam_role.operator[0];
+    expect(role.count).toBe("${var.operator_role == null ? 0 : 1}");
+    expect(role.lifecycle[0].precondition[0].condition).toBe("${var.syncer != null}");
+    expect(mod.output.operator_role_arn[0].value).toBe(
+      "${var.operator_role == null ? null : aws_iam_role.operator[0].arn}",
+    );
+  });
+
   it("no identity policy allows a write action on every resource", () => {
     const identityPolicies = rendered.filter(
       (r) => !r.address.endsWith(".assume_role_policy") && !r.address.includes("aws_kms_key"),
     );
     expect(identityPolicies.map((r) => r.address).sort()).toEqual([
       "resource.aws_iam_policy.svid_reader.policy",
+      "resource.aws_iam_role_policy.operator.policy",
       "resource.aws_iam_role_policy.syncer.policy",
       "resource.aws_iam_role_policy.writer.policy",
     ]);

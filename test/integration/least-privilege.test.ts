@@ -27,9 +27,10 @@
  * - resources: the role ARN for sts:AssumeRole, the queue ARN for SQS and the
  *   bucket or object ARN for S3 (moto's own), and through
  *   `tools/emulator/iam_authorization.py` the secret ARN for Secrets Manager, the CA ARN for ACM PCA, the account ARN
- *   for Organizations tag calls and the table ARN for DynamoDB; SQS batch
- *   calls as the action AWS authorizes them as (SendMessageBatch as
- *   sqs:SendMessage); every other action of these services, and every other
+ *   for Organizations tag calls, the table ARN for DynamoDB and the function ARN
+ *   for Lambda; SQS batch calls and Lambda's Invoke as the action AWS authorizes
+ *   them as (SendMessageBatch as sqs:SendMessage, Invoke as
+ *   lambda:InvokeFunction); every other action of these services, and every other
  *   service, is judged against the resource "*";
  * - trust policies only when the role is in the caller's own account: the
  *   principal must be the caller's exact ARN (an IAM user; a role session's ARN
@@ -72,6 +73,13 @@ import {
 } from "@aws-sdk/client-acm-pca";
 import { DeleteTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  UpdateFunctionConfigurationCommand,
+} from "@aws-sdk/client-lambda";
+import {
   DescribeOrganizationCommand,
   ListAccountsCommand,
   ListTagsForResourceCommand,
@@ -104,6 +112,7 @@ import {
 import { STSClient } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { invokeJson } from "../../cli/invoke.ts";
 import { createPlanner, createWorker } from "../../functions/issuer/compose.ts";
 import { loadIssuerConfig } from "../../functions/issuer/config.ts";
 import { mintRequest } from "../../functions/issuer/mint.ts";
@@ -266,6 +275,7 @@ async function buildWorld() {
 
   const queued = queuedIssuer(central, issuer.caDir);
   const ingress = await ingressBackend();
+  const operator = await tenantOperator(syncerAccount, syncerRoleArn);
 
   return {
     central,
@@ -278,7 +288,55 @@ async function buildWorld() {
     syncer,
     syncerSession,
     ingress,
+    operator,
   };
+}
+
+const SYNCER_FUNCTION = "lambda-svid-syncer";
+
+/**
+ * The tenant module's optional operator role in the syncer's account, from
+ * `operator-trust.json` and `operator.json`, and two functions there: the
+ * syncer and an application's. The trusted principal is an IAM user standing
+ * in for the central operator role, since moto judges trust only for a user
+ * of the role's own account. Moto runs no function without Docker, so this
+ * server answers Invoke with its simple Lambda (the request's payload echoed
+ * back) after the IAM check under test.
+ */
+async function tenantOperator(account: string, syncerRoleArn: string) {
+  const config = await fetch(`${moto.endpoint}/moto-api/config`, {
+    method: "POST",
+    body: JSON.stringify({ lambda: { use_docker: false } }),
+  });
+  if (!config.ok) throw new Error(`moto refused its Lambda configuration: HTTP ${config.status}`);
+  const central = await createUserInAccount(account, "central-operator", ALLOW_ASSUME);
+  const other = await createUserInAccount(account, "not-the-operator", ALLOW_ASSUME);
+  const roleArn = await createRoleInAccount(account, {
+    name: "lambda-svid-operator",
+    trust: renderPolicy("operator-trust", { operator_principal_arn: central.arn }),
+    inline: {
+      operator: renderPolicy("operator", {
+        partition: PARTITION,
+        region: REGION,
+        account_id: account,
+        function_name: SYNCER_FUNCTION,
+      }),
+    },
+  });
+  const lambda = new LambdaClient(clientConfigForAccount(account));
+  // An empty zip: this Lambda never runs the code.
+  const zip = Buffer.concat([Buffer.from("PK\u0005\u0006", "binary"), Buffer.alloc(18)]);
+  for (const name of [SYNCER_FUNCTION, "payments"])
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: name,
+        Role: syncerRoleArn,
+        Runtime: "nodejs22.x",
+        Handler: "index.handler",
+        Code: { ZipFile: zip },
+      }),
+    );
+  return { account, roleArn, central, other };
 }
 
 /**
@@ -821,6 +879,64 @@ describe("an ingress route's S3 backend role, IAM enforced", () => {
       s3.send(
         new PutObjectCommand({ Bucket: INGRESS_BUCKET, Key: "site/planted.html", Body: "x" }),
       ),
+    );
+  });
+});
+
+describe("a tenant's operator role (lambda-svid sync), IAM enforced", () => {
+  /** The operator role's session, as `lambda-svid sync` gets it with LAMBDA_SVID_OPERATOR_ROLE. */
+  const operatorSession = () => {
+    const { roleArn, central } = world.operator;
+    return assumeRole(roleArn, "lambda-svid-cli-sync", {
+      credentials: async () => central.credentials,
+    });
+  };
+  const functionArn = (name: string) =>
+    `arn:${PARTITION}:lambda:${REGION}:${world.operator.account}:function:${name}`;
+
+  it("is assumed by the named central principal only", async () => {
+    const { roleArn, other } = world.operator;
+    await expect(operatorSession()).resolves.toMatchObject({ accessKeyId: expect.any(String) });
+    await denied(
+      assumeRole(roleArn, "probe", { credentials: async () => other.credentials }),
+      "sts:AssumeRole",
+    );
+  });
+
+  it("invokes the tenant's syncer as the command line does, and nothing else", async () => {
+    const session = await operatorSession();
+    const lambda = new LambdaClient({ credentials: session });
+    // The CLI's own call (cli/invoke.ts); this Lambda answers with the request it got.
+    const request = { action: "resync", secrets: ["orders-db"] };
+    expect(await invokeJson(lambda, functionArn(SYNCER_FUNCTION), request)).toEqual(request);
+    await denied(invokeJson(lambda, functionArn("payments"), request), "lambda:InvokeFunction");
+    await denied(
+      lambda.send(new GetFunctionCommand({ FunctionName: SYNCER_FUNCTION })),
+      "lambda:GetFunction",
+    );
+    await denied(
+      lambda.send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: SYNCER_FUNCTION, Timeout: 900 }),
+      ),
+      "lambda:UpdateFunctionConfiguration",
+    );
+    await denied(lambda.send(new ListFunctionsCommand({})), "lambda:ListFunctions");
+    const sm = secrets(session);
+    for (const SecretId of [SECRET, `${PREFIX}db-password`]) {
+      await denied(
+        sm.send(new DescribeSecretCommand({ SecretId })),
+        "secretsmanager:DescribeSecret",
+      );
+      await denied(
+        sm.send(new GetSecretValueCommand({ SecretId })),
+        "secretsmanager:GetSecretValue",
+      );
+    }
+    await denied(
+      assumeRole(`arn:${PARTITION}:iam::${world.operator.account}:role/${SYNCER_FUNCTION}`, "x", {
+        credentials: async () => session,
+      }),
+      "sts:AssumeRole",
     );
   });
 });

@@ -14,6 +14,10 @@ policy scoped to resources:
 - DynamoDB requests are authorized against "*" as well; here against the
   ARN of the table they name (a batch naming several tables against "*",
   which no narrowed statement matches).
+- Lambda requests are authorized as their API operation (lambda:Invoke)
+  against "*"; here Invoke as the action IAM has, lambda:InvokeFunction, and
+  every request naming a function against that function's ARN (with its
+  qualifier when the request gives one, as AWS authorizes a qualified call).
 - SQS batch requests are authorized as their own action
   (sqs:SendMessageBatch), which IAM does not have; here as the action AWS
   authorizes them as (sqs:SendMessage, sqs:DeleteMessage,
@@ -26,9 +30,10 @@ policy scoped to resources:
   unsigned (the token or assertion is the credential), fail with a 500 for
   want of an Authorization header; here they pass unsigned, as on AWS.
 - A denial is an XML document, which the SDK cannot read for a JSON-protocol
-  service (Secrets Manager, Organizations, ACM PCA): it throws a SyntaxError.
-  Here such a service answers as AWS does, an AccessDeniedException naming the
-  action and the resource, so callers see the error their code handles.
+  service (Secrets Manager, Organizations, ACM PCA) or Lambda's REST-JSON: it
+  throws a SyntaxError. Here such a service answers as AWS does, an
+  AccessDeniedException naming the action and the resource (HTTP 403 for
+  Lambda), so callers see the error their code handles.
 
 Everything else is moto's own evaluation, unchanged: what it does not evaluate
 (conditions other than sts:ExternalId in a same-account trust policy,
@@ -39,8 +44,10 @@ import re
 import secrets
 import string
 from re import Match
+from urllib.parse import unquote
 
 from moto.acmpca.responses import ACMPCAResponse
+from moto.awslambda.responses import LambdaResponse
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
@@ -64,6 +71,9 @@ BATCH_ACTIONS = {
 _moto_check_action_permitted = IAMRequestBase.check_action_permitted
 _moto_authenticate_and_authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
 
+# The IAM action AWS authorizes each Lambda operation as, where the two differ.
+LAMBDA_ACTIONS = {"lambda:Invoke": "lambda:InvokeFunction"}
+
 # STS actions AWS accepts without a signature.
 UNSIGNED_ACTIONS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 
@@ -72,12 +82,19 @@ class AccessDeniedException(JsonRESTError):
     code = 400
 
 
+class LambdaAccessDeniedException(JsonRESTError):
+    """Lambda's denial: HTTP 403 with a JSON body (REST, so no X-Amz-Target)."""
+
+    code = 403
+
+
 def install() -> None:
     IAMPolicyStatement._match = staticmethod(_iam_match)  # type: ignore[method-assign]
     SecretsManagerResponse._determine_resource = _secret_resource  # type: ignore[attr-defined]
     ACMPCAResponse._determine_resource = _certificate_authority_resource  # type: ignore[attr-defined]
     OrganizationsResponse._determine_resource = _organizations_resource  # type: ignore[attr-defined]
     DynamoHandler._determine_resource = _table_resource  # type: ignore[attr-defined]
+    LambdaResponse._determine_resource = _function_resource  # type: ignore[attr-defined]
     IAMRequestBase.check_action_permitted = _check_action_permitted  # type: ignore[method-assign]
     IAMRequest._raise_access_denied = _raise_access_denied  # type: ignore[method-assign]
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize  # type: ignore[method-assign]
@@ -92,18 +109,19 @@ def _authenticate_and_authorize(self, iam_request_cls, resource="*"):  # type: i
 def _check_action_permitted(self: IAMRequestBase, resource: str) -> None:
     # Kept for the denial message, which names the resource as AWS's does.
     self._resource = resource  # type: ignore[attr-defined]
-    self._action = BATCH_ACTIONS.get(self._action, self._action)  # type: ignore[has-type]
+    action = BATCH_ACTIONS.get(self._action, self._action)  # type: ignore[has-type]
+    self._action = LAMBDA_ACTIONS.get(action, action)
     _moto_check_action_permitted(self, resource)
 
 
 def _raise_access_denied(self: IAMRequest) -> None:
     user, action = self._access_key.arn, self._action
+    message = f"User: {user} is not authorized to perform: {action} on resource: {self._resource}"  # type: ignore[attr-defined]
+    if action.startswith("lambda:"):
+        raise LambdaAccessDeniedException("AccessDeniedException", message)
     if self._headers.get("X-Amz-Target") is None:
         raise AccessDeniedError(user_arn=user, action=action)
-    raise AccessDeniedException(
-        "AccessDeniedException",
-        f"User: {user} is not authorized to perform: {action} on resource: {self._resource}",  # type: ignore[attr-defined]
-    )
+    raise AccessDeniedException("AccessDeniedException", message)
 
 
 def _iam_match(pattern: str, value: str) -> Match[str] | None:
@@ -157,3 +175,21 @@ def _table_resource(self: DynamoHandler) -> str:
             return "*"
         table = tables[0]
     return f"arn:{get_partition(self.region)}:dynamodb:{self.region}:{self.current_account}:table/{table}"
+
+
+def _function_resource(self: LambdaResponse) -> str:
+    """The function's ARN as AWS authorizes a request naming one: the ARN the
+    caller gave, or the name's in the caller's account and Region, with the
+    `Qualifier` the request gives. A request naming no function (listing,
+    layers, event source mappings) has the resource "*"."""
+    match = re.search(r"/functions/([^/]+)", self.path)
+    if match is None:
+        return "*"
+    name = unquote(match.group(1))
+    arn = (
+        name
+        if name.startswith("arn:")
+        else f"arn:{get_partition(self.region)}:lambda:{self.region}:{self.current_account}:function:{name}"
+    )
+    qualifier = self.querystring.get("Qualifier", [None])[0]
+    return arn if qualifier is None or arn.count(":") > 6 else f"{arn}:{qualifier}"

@@ -215,3 +215,38 @@ resource "aws_lambda_permission" "syncer_schedule" {
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.syncer[0].arn
 }
+
+# Optional: what `lambda-svid sync` assumes to run this account's syncer now.
+# Inline rather than managed, as the writer's, so its one permission is all it
+# can ever have without a change to this module.
+resource "aws_iam_role" "operator" {
+  count = var.operator_role == null ? 0 : 1
+
+  name                 = var.operator_role.name
+  description          = "Assumed by lambda-svid operators (lambda-svid sync) to invoke this account's Keywhiz syncer"
+  max_session_duration = 3600
+  assume_role_policy = templatefile("${local.policies}/operator-trust.json", {
+    operator_principal_arn = var.operator_role.trusted_principal_arn
+  })
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.syncer != null
+      error_message = "operator_role is set but syncer is null; expected a syncer for the operator role to invoke."
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "operator" {
+  count = var.operator_role == null ? 0 : 1
+
+  name = "lambda-svid-operator"
+  role = aws_iam_role.operator[0].id
+  policy = templatefile("${local.policies}/operator.json", {
+    partition     = local.partition
+    region        = local.region
+    account_id    = local.account_id
+    function_name = local.syncer_name
+  })
+}

@@ -47,3 +47,8 @@ output "sync_prefix" {
   description = "Name prefix of the secrets the syncer mirrors, or null without a syncer."
   value       = var.syncer == null ? null : var.syncer.prefix
 }
+
+output "operator_role_arn" {
+  description = "ARN of the operator role lambda-svid sync assumes (its name is LAMBDA_SVID_OPERATOR_ROLE), or null without one."
+  value       = var.operator_role == null ? null : aws_iam_role.operator[0].arn
+}

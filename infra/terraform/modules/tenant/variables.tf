@@ -176,6 +176,31 @@ variable "syncer" {
   }
 }
 
+variable "operator_role" {
+  description = <<-EOT
+    The operator role that `lambda-svid sync` assumes (the command line's
+    LAMBDA_SVID_OPERATOR_ROLE), or null for none. trusted_principal_arn is the
+    one central role (or user) its trust names, and the only principal that may
+    assume it; name is the role's name. It may only lambda:InvokeFunction this
+    account's syncer, so it needs syncer.
+  EOT
+  type = object({
+    trusted_principal_arn = string
+    name                  = optional(string, "lambda-svid-operator")
+  })
+  default = null
+
+  validation {
+    condition     = var.operator_role == null ? true : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[\\w+=,.@/-]{1,512}$", var.operator_role.trusted_principal_arn))
+    error_message = "operator_role.trusted_principal_arn is \"${try(var.operator_role.trusted_principal_arn, "")}\"; expected one IAM role or user ARN such as arn:aws:iam::111111111111:role/lambda-svid-operator, without wildcards."
+  }
+
+  validation {
+    condition     = var.operator_role == null ? true : can(regex("^[\\w+=,.@-]{1,64}$", var.operator_role.name))
+    error_message = "operator_role.name is \"${try(var.operator_role.name, "")}\"; expected an IAM role name, 1 to 64 characters of A-Z a-z 0-9 _ + = , . @ -."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the syncer's log group, in days."
   type        = number

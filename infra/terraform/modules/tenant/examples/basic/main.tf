@@ -5,6 +5,7 @@ module "lambda_svid_tenant" {
   issuer_role_arn = "arn:aws:iam::111111111111:role/lambda-svid-issuer-worker-prod"
   external_id     = var.external_id
   layer_arn       = "arn:aws:lambda:eu-west-1:111111111111:layer:lambda-svid:3"
+  operator_role   = { trusted_principal_arn = "arn:aws:iam::111111111111:role/lambda-svid-operator" }
 
   syncer = {
     artifact       = { bucket = "lambda-svid-artifacts", key = "syncer/lambda-svid-syncer-0.1.0-3f2a9c1d.zip", version = "Fh8aAbN3kqtJlcpX" }

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are CloudFormation Fn::Sub text
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,7 +67,27 @@ const ofType = (type: string, from: Template = template) =>
 const environment = (fn: string) => (resource(fn).Properties.Environment as Environment).Variables;
 const source = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
 
+/** Markdown files the documentation is in: the README, docs/, and each folder's README under infra/ and cli/. */
+function documentation(): string[] {
+  const repo = new URL("../../", import.meta.url);
+  const under = (dir: string) =>
+    readdirSync(new URL(dir, repo), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => `${dir}${f}`);
+  return ["README.md", ...under("docs/"), ...under("infra/"), ...under("cli/")];
+}
+
 describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", () => {
+  it("has every stack output the documentation tells operators to read", () => {
+    const named = new Map<string, string>();
+    for (const file of documentation())
+      for (const [, name] of source(file).matchAll(/\boutputs? `?([A-Z][A-Za-z0-9]+)\b/g))
+        named.set(name as string, file);
+    expect(named.size).toBeGreaterThan(3);
+    for (const [name, file] of named)
+      expect(template.Outputs, `${name} in ${file}`).toHaveProperty(name);
+  });
+
   it("deploys the planner on nodejs22.x arm64, one run at a time", () => {
     const fn = resource("IssuerLambdaFunction").Properties;
     expect(fn).toMatchObject({

@@ -11,13 +11,6 @@ import { Catalogue, type Env, variable } from "../lib/config/index.ts";
 export const DEFAULT_PORT = 8443;
 /** Health and metrics port unless `LAMBDA_SVID_INGRESS_HEALTH_PORT` says otherwise. */
 export const DEFAULT_HEALTH_PORT = 8081;
-/**
- * Largest request body the back buffers to sign, unless
- * `LAMBDA_SVID_INGRESS_BODY_LIMIT` says otherwise: API Gateway's 10 MB payload
- * limit. Larger bodies get a 413; S3 bodies are streamed unsigned instead.
- */
-export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
-
 const SECOND = 1_000;
 
 /** How long requests in flight may finish on SIGTERM unless `LAMBDA_SVID_INGRESS_DRAIN` says otherwise. */
@@ -41,7 +34,11 @@ export interface IngressConfig {
   healthHost: string;
   healthPort: number;
   svid: SvidConfig;
-  bodyLimitBytes: number;
+  /**
+   * Largest request body the back buffers to sign, for every route; unset, each
+   * backend kind's own limit (6 MiB for `lambda`, 10 MiB for `execute-api`).
+   */
+  bodyLimitBytes: number | undefined;
   /** How long requests in flight may finish on SIGTERM. */
   drainMs: number;
 }
@@ -136,7 +133,10 @@ export const INGRESS_CATALOGUE = new Catalogue(
     variable({
       name: "LAMBDA_SVID_INGRESS_BODY_LIMIT",
       kind: "integer",
-      default: DEFAULT_BODY_LIMIT,
+      default: {
+        derived:
+          "the backend's own limit: 6291456 (6 MiB, Lambda's synchronous payload) for lambda routes, 10485760 (10 MiB, API Gateway's payload) for execute-api",
+      },
       min: 0,
       max: 2 ** 31,
       description: "bytes of a request body buffered for signing; a larger body gets a 413",
@@ -192,7 +192,7 @@ export function loadIngressConfig(env: Env): IngressConfig {
     healthHost: r.read("LAMBDA_SVID_INGRESS_HEALTH_HOST"),
     healthPort: r.read("LAMBDA_SVID_INGRESS_HEALTH_PORT"),
     svid,
-    bodyLimitBytes: r.read("LAMBDA_SVID_INGRESS_BODY_LIMIT"),
+    bodyLimitBytes: r.readIfSet("LAMBDA_SVID_INGRESS_BODY_LIMIT"),
     drainMs: r.read("LAMBDA_SVID_INGRESS_DRAIN"),
   };
   if (config.port !== 0 && config.port === config.healthPort) {

@@ -38,7 +38,6 @@ export {
   type ForwardRequest,
 } from "./backend/index.ts";
 export {
-  DEFAULT_BODY_LIMIT,
   DEFAULT_DRAIN_MS,
   DEFAULT_HEALTH_PORT,
   DEFAULT_PORT,

@@ -7,10 +7,17 @@ import type { IncomingMessage } from "node:http";
 import { BackendError, BackendReason } from "./errors.ts";
 
 /**
- * Lambda's synchronous invocation payload limit (6 MB), which also bounds a
- * function URL's request; API Gateway's own limit (10 MB) is larger.
+ * The largest body each kind of backend itself accepts, buffered up to that
+ * by default: a function URL is bound by Lambda's synchronous invocation
+ * payload (6 MB), API Gateway by its own payload limit (10 MB). S3 bodies of
+ * declared length stream and are not buffered; a chunked one is held to the
+ * larger limit.
  */
-export const DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024;
+export const DEFAULT_MAX_BODY_BYTES: Readonly<Record<"execute-api" | "lambda" | "s3", number>> = {
+  lambda: 6 * 1024 * 1024,
+  "execute-api": 10 * 1024 * 1024,
+  s3: 10 * 1024 * 1024,
+};
 
 /**
  * The declared `content-length`, or `undefined` for a chunked or empty body.
@@ -30,7 +37,7 @@ export function declaredLength(req: IncomingMessage): number | undefined {
  *
  * @throws {BackendError} `BODY_TOO_LARGE`, or `BODY_ABORTED` when the caller went away.
  * @example
- * const body = await readBody(req, DEFAULT_MAX_BODY_BYTES);
+ * const body = await readBody(req, DEFAULT_MAX_BODY_BYTES.lambda);
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = declaredLength(req);

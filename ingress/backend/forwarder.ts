@@ -46,7 +46,7 @@ export interface ForwarderOptions {
   /**
    * Largest request body buffered for a service whose signature covers the
    * payload (`execute-api`, `lambda`; S3 bodies of declared length stream).
-   * Default {@link DEFAULT_MAX_BODY_BYTES}.
+   * Default: the backend kind's own limit, {@link DEFAULT_MAX_BODY_BYTES}.
    */
   maxBodyBytes?: number;
   /** The STS client that assumes route roles in a Region. Default: one per Region with {@link credentials}. */
@@ -74,7 +74,6 @@ export interface ForwarderOptions {
  */
 export function createForwarder(options: ForwarderOptions = {}): Forwarder {
   const refreshBeforeMs = options.refreshBeforeMs ?? DEFAULT_REFRESH_BEFORE_MS;
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const timeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const logger = options.logger ?? stderrLogger;
   const now = options.now ?? Date.now;
@@ -130,7 +129,10 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
       const headers = forwardedHeaders(req.headers, request.callerId);
       const declared = declaredLength(req);
       // S3 takes an unsigned payload, so a body of known length streams; any other is read first.
-      const body = s3 && declared !== undefined ? undefined : await readBody(req, maxBodyBytes);
+      const body =
+        s3 && declared !== undefined
+          ? undefined
+          : await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES[target.kind]);
       const credentials = await credentialsFor(target, request.callerId);
       const method = req.method ?? "GET";
       const signed = await signRequest(target, credentials, new Date(now()), {

@@ -9,8 +9,9 @@
  *   route role, one AssumeRole session per (role, caller) named after the
  *   caller's SPIFFE ID ({@link sessionNameFor}), in a bounded cache.
  * - Bodies: S3 bodies of declared length stream as `UNSIGNED-PAYLOAD`; other
- *   bodies are buffered up to {@link DEFAULT_MAX_BODY_BYTES} (Lambda's 6 MB
- *   synchronous payload) and refused with 413 beyond it, before AWS is contacted.
+ *   bodies are buffered up to the backend's own limit ({@link DEFAULT_MAX_BODY_BYTES}:
+ *   6 MB for a function URL, 10 MB for API Gateway) and refused with 413 beyond
+ *   it, before AWS is contacted.
  * - Headers: hop-by-hop fields and any signature material of the caller's
  *   are dropped; only an allow-list is signed (`host`, `content-type`,
  *   `content-md5`, `content-encoding`, `content-language`, `x-amz-*`, and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BODY_LIMIT, loadIngressConfig } from "../../ingress/config.ts";
+import { loadIngressConfig } from "../../ingress/config.ts";
 import { ConfigError } from "../../lib/config/index.ts";
 import { thrown } from "../support/thrown.ts";
 
@@ -25,7 +25,7 @@ describe("loadIngressConfig", () => {
         bundleFile: "/run/svid/bundle.pem",
         pollIntervalMs: 5_000,
       },
-      bodyLimitBytes: DEFAULT_BODY_LIMIT,
+      bodyLimitBytes: undefined,
       drainMs: 10_000,
     });
   });

@@ -147,6 +147,8 @@ describe("execute-api and lambda requests, verified by botocore", () => {
     ["api", "execute-api"],
     ["fn", "lambda"],
   ])("/%s (%s)", (route, service) => {
+    // Each kind is held to its own service's payload limit: 6 MiB for a function URL, 10 MiB for API Gateway.
+    const limit = DEFAULT_MAX_BODY_BYTES[service as "execute-api" | "lambda"];
     it("verifies a query in either order, and sends it in the caller's order", async () => {
       const one = echo(await send(server.port, { path: `/${route}/prod/items?b=value&a=test` }));
       const two = echo(await send(server.port, { path: `/${route}/prod/items?a=test&b=value` }));
@@ -212,7 +214,7 @@ describe("execute-api and lambda requests, verified by botocore", () => {
         await send(server.port, { path: `/${route}/in`, method: "POST", body: "" }),
       );
       expect(empty.bodyLength).toBe(0);
-      const body = randomBytes(DEFAULT_MAX_BODY_BYTES);
+      const body = randomBytes(limit);
       const full = echo(
         await send(server.port, {
           path: `/${route}/in`,
@@ -221,7 +223,7 @@ describe("execute-api and lambda requests, verified by botocore", () => {
           headers: { "content-type": "application/octet-stream" },
         }),
       );
-      expect(full.bodyLength).toBe(DEFAULT_MAX_BODY_BYTES);
+      expect(full.bodyLength).toBe(limit);
       expect(full.bodySha256).toBe(sha256(body));
       expect(full.signedHeaders).toContain("content-type");
     });
@@ -229,10 +231,10 @@ describe("execute-api and lambda requests, verified by botocore", () => {
     it("answers 413 beyond the limit, declared or chunked, and never contacts the backend", async () => {
       const verifier = verifiers.get(service) as Verifier;
       const before = await verifier.requests();
-      const declared = await sendTolerant(server.port, `/${route}/in`, DEFAULT_MAX_BODY_BYTES + 1, {
+      const declared = await sendTolerant(server.port, `/${route}/in`, limit + 1, {
         chunked: false,
       });
-      const chunked = await sendTolerant(server.port, `/${route}/in`, DEFAULT_MAX_BODY_BYTES + 1, {
+      const chunked = await sendTolerant(server.port, `/${route}/in`, limit + 1, {
         chunked: true,
       });
       for (const reply of [declared, chunked]) {
@@ -568,7 +570,7 @@ describe("S3 through the back, against moto with IAM enforced", () => {
   });
 
   it("streams a PUT larger than the buffered limit as UNSIGNED-PAYLOAD", async () => {
-    const body = randomBytes(3 * DEFAULT_MAX_BODY_BYTES);
+    const body = randomBytes(3 * DEFAULT_MAX_BODY_BYTES.s3);
     const put = await send(server.port, { path: "/s3/big.bin", method: "PUT", body });
     expect(put.status, put.body.toString()).toBe(200);
     expect(sha256(await objectBody("big.bin"))).toBe(sha256(body));

@@ -5,6 +5,7 @@
  * and the SDK itself leave `user-agent` unsigned.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import { endToEndHeaders } from "../../lib/http/index.ts";
 
 /** The caller's SPIFFE ID as the back sends it to the backend, signed, never taken from the caller. */
 export const CALLER_ID_HEADER = "x-lambda-svid-caller-spiffe-id";
@@ -12,17 +13,8 @@ export const CALLER_ID_HEADER = "x-lambda-svid-caller-spiffe-id";
 /** Headers of the ingress's own namespace: a caller's copy is dropped, only the back sets them. */
 const OWN_PREFIX = "x-lambda-svid-";
 
-/** RFC 9110 section 7.6.1 connection-specific fields, and those the back computes itself. */
+/** Besides the hop-by-hop fields: those the back computes itself. */
 const DROPPED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
   "expect",
   "host",
   "content-length",
@@ -35,17 +27,6 @@ const DROPPED = new Set([
 
 /** Signed besides `host`, the back's own headers and `x-amz-*`: what a backend acts on. */
 const SIGNED = new Set(["content-type", "content-md5", "content-encoding", "content-language"]);
-
-/** Hop-by-hop fields of a backend's answer; the ingress's own server sets its own. */
-const RESPONSE_DROPPED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 
 /** The caller's headers split into those the back signs and those it forwards unsigned. */
 export interface ForwardedHeaders {
@@ -66,15 +47,9 @@ export function forwardedHeaders(
   incoming: IncomingHttpHeaders,
   callerId: string,
 ): ForwardedHeaders {
-  const named = new Set(
-    String(incoming.connection ?? "")
-      .split(",")
-      .map((name) => name.trim().toLowerCase()),
-  );
   const signed: Record<string, string> = {};
   const unsigned: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || DROPPED.has(name) || named.has(name)) continue;
+  for (const [name, value] of endToEndHeaders(incoming, DROPPED)) {
     if (name.startsWith(OWN_PREFIX)) continue;
     const joined = Array.isArray(value) ? value.join(", ") : value;
     if (SIGNED.has(name) || name.startsWith("x-amz-")) signed[name] = joined;
@@ -91,15 +66,5 @@ export function forwardedHeaders(
  * res.writeHead(upstream.statusCode ?? 502, responseHeaders(upstream.headers));
  */
 export function responseHeaders(incoming: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = new Set(
-    String(incoming.connection ?? "")
-      .split(",")
-      .map((name) => name.trim().toLowerCase()),
-  );
-  const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || RESPONSE_DROPPED.has(name) || named.has(name)) continue;
-    out[name] = value;
-  }
-  return out;
+  return Object.fromEntries(endToEndHeaders(incoming));
 }

@@ -17,7 +17,7 @@
  *   `content-md5`, `content-encoding`, `content-language`, `x-amz-*`, and
  *   {@link CALLER_ID_HEADER}, which the back sets from the authorised caller).
  *
- * Imports the AWS SDK and `lib/errors`; nothing else of the project.
+ * Imports the AWS SDK, `lib/errors` and `lib/http`; nothing else of the project.
  *
  * @example
  * import { createForwarder } from "./backend/index.ts";

@@ -9,6 +9,7 @@ import * as https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { LambdaSvidError } from "../../lib/errors/index.ts";
+import { endToEndHeaders } from "../../lib/http/index.ts";
 import { SpiffeError } from "../spiffe/index.ts";
 import type { SvidSource } from "../svid-secret/index.ts";
 import { TOKEN_HEADER } from "./config.ts";
@@ -32,20 +33,8 @@ export type ProxyReason = (typeof ProxyReason)[keyof typeof ProxyReason];
 /** Response header naming a {@link ProxyReason} on answers the proxy itself gives. */
 export const ERROR_HEADER = "x-lambda-svid-error";
 
-/** RFC 9110 section 7.6.1 connection-specific fields, plus the proxy's own token header. */
-const DROPPED = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "host",
-  TOKEN_HEADER,
-]);
+/** Besides the hop-by-hop fields: the function's host, and the proxy's own token header. */
+const DROPPED = new Set(["host", TOKEN_HEADER]);
 
 /** OpenSSL verification failures: the upstream showed a certificate our bundle does not accept. */
 const CERT_REJECTED = new Set([
@@ -268,16 +257,7 @@ function classify(err: Error): ProxyReason {
 
 /** Headers without the hop-by-hop ones, including any the `Connection` header lists. */
 function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const listed = new Set(
-    String(headers.connection ?? "")
-      .split(",")
-      .map((name) => name.trim().toLowerCase()),
-  );
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !DROPPED.has(name) && !listed.has(name)) out[name] = value;
-  }
-  return out;
+  return Object.fromEntries(endToEndHeaders(headers, DROPPED));
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * - name: {@link DEFAULT_SVID_SECRET_NAME}, overridden by `LAMBDA_SVID_SECRET_NAME`,
  *   declared once as {@link SVID_SECRET_NAME_SPEC}, which every part's
- *   configuration catalogue includes and {@link readSvidSecretName} reads alone;
+ *   configuration catalogue includes;
  *   `serverless.yml` and the Terraform tenant module are tested against both;
  * - tags: {@link SvidSecretTag} and the issuer's owner value {@link SVID_SECRET_OWNER};
  * - description: states the leaf's not-after ({@link svidSecretDescription});
@@ -24,8 +24,8 @@
  * layers/agent, which all import this.
  *
  * @example
- * import { readSvidSecretName, parseSvidSecret } from "../svid-secret/index.ts";
- * const name = readSvidSecretName(new EnvReader(process.env));
+ * import { parseSvidSecret } from "../svid-secret/index.ts";
+ * const name = config.secretName; // read through the part's catalogue
  * const { svid, bundle } = parseSvidSecret(await sm.send(new GetSecretValueCommand({ SecretId: name })));
  *
  * @module
@@ -48,7 +48,6 @@ export {
 } from "./freshness.ts";
 export {
   DEFAULT_SVID_SECRET_NAME,
-  readSvidSecretName,
   SVID_SECRET_NAME_PATTERN,
   SVID_SECRET_NAME_SPEC,
   SVID_SECRET_NAME_VARIABLE,

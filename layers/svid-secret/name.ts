@@ -3,7 +3,7 @@
  * declaration of the environment variable that overrides it, which every
  * part's configuration catalogue includes.
  */
-import { type EnvReader, readVariable, variable } from "../../lib/config/index.ts";
+import { variable } from "../../lib/config/index.ts";
 
 /** Default name of the SVID secret in each account's Secrets Manager. */
 export const DEFAULT_SVID_SECRET_NAME = "lambda-svid/svid";
@@ -35,15 +35,3 @@ export const SVID_SECRET_NAME_SPEC = variable({
   description:
     "name of the SVID secret in the account's Secrets Manager: the issuer writes it, the other parts read it",
 });
-
-/**
- * The SVID secret's name from {@link SVID_SECRET_NAME_VARIABLE}, or
- * {@link DEFAULT_SVID_SECRET_NAME} when it is unset.
- *
- * @throws {ConfigError} naming the variable when the value is not a Secrets Manager name.
- * @example
- * const name = readSvidSecretName(new EnvReader(process.env)); // "lambda-svid/svid"
- */
-export function readSvidSecretName(r: EnvReader): string {
-  return readVariable(r, SVID_SECRET_NAME_SPEC) as string;
-}

@@ -4,10 +4,10 @@ import { loadSyncerConfig } from "../../functions/syncer/config.ts";
 import { loadAgentConfig } from "../../layers/agent/index.ts";
 import {
   DEFAULT_SVID_SECRET_NAME,
-  readSvidSecretName,
+  SVID_SECRET_NAME_SPEC,
   SVID_SECRET_NAME_VARIABLE,
 } from "../../layers/svid-secret/index.ts";
-import { ConfigError, type Env, EnvReader } from "../../lib/config/index.ts";
+import { Catalogue, ConfigError, type Env } from "../../lib/config/index.ts";
 import { thrown } from "../support/thrown.ts";
 
 const BAD = "lambda svid/svid";
@@ -33,26 +33,25 @@ const READERS: Record<string, (env: Env) => string> = {
   agent: (env) => loadAgentConfig({ AWS_SESSION_TOKEN: "t", ...env }).secretName,
 };
 
-describe("readSvidSecretName", () => {
+/** The shared declaration alone, read as any part's catalogue reads it. */
+const readName = (env: Env) =>
+  new Catalogue("test", "the declaration alone", [SVID_SECRET_NAME_SPEC])
+    .reader(env)
+    .read(SVID_SECRET_NAME_VARIABLE);
+
+describe("SVID_SECRET_NAME_SPEC", () => {
   it("is the default when unset or empty, and the variable's value otherwise", () => {
     expect(DEFAULT_SVID_SECRET_NAME).toBe("lambda-svid/svid");
     expect(SVID_SECRET_NAME_VARIABLE).toBe("LAMBDA_SVID_SECRET_NAME");
-    expect(readSvidSecretName(new EnvReader({}))).toBe("lambda-svid/svid");
-    expect(readSvidSecretName(new EnvReader({ LAMBDA_SVID_SECRET_NAME: " " }))).toBe(
-      "lambda-svid/svid",
-    );
-    expect(readSvidSecretName(new EnvReader({ LAMBDA_SVID_SECRET_NAME: "team/svid" }))).toBe(
-      "team/svid",
-    );
+    expect(readName({})).toBe("lambda-svid/svid");
+    expect(readName({ LAMBDA_SVID_SECRET_NAME: " " })).toBe("lambda-svid/svid");
+    expect(readName({ LAMBDA_SVID_SECRET_NAME: "team/svid" })).toBe("team/svid");
   });
 
   it.each([BAD, "a".repeat(513), "svid*", "svid\u00e9"])(
     "refuses %j, naming the variable",
     (bad) => {
-      const err = thrown(
-        () => readSvidSecretName(new EnvReader({ LAMBDA_SVID_SECRET_NAME: bad })),
-        ConfigError,
-      );
+      const err = thrown(() => readName({ LAMBDA_SVID_SECRET_NAME: bad }), ConfigError);
       expect(err.variable).toBe("LAMBDA_SVID_SECRET_NAME");
     },
   );

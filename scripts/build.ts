@@ -1,6 +1,6 @@
 /**
- * Bundles every deployable with esbuild: one ESM file per Lambda handler and
- * the layer's contents, into `dist/`. Run with `npm run build`.
+ * Bundles every deployable with esbuild: one ESM file per Lambda handler, the
+ * layer's contents and the ingress process, into `dist/`. Run with `npm run build`.
  */
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { isBuiltin } from "node:module";
@@ -66,6 +66,8 @@ export const bundles: Array<{ entry: string; outfile: string; options?: BuildOpt
     outfile: "layer/nodejs/node_modules/@lambda-svid/agent/index.mjs",
     options: PREFER_ESM,
   },
+  // The ingress's container image runs this file alone (infra/kubernetes/ingress/Dockerfile).
+  { entry: "ingress/main.ts", outfile: "ingress/main.mjs", options: PREFER_ESM },
 ];
 
 /** The layer zip, built from `dist/layer/` after the bundles. */

@@ -11,6 +11,8 @@
  * - `tflint`: its bundled Terraform ruleset, `recommended` preset (offline).
  * - `checkov-terraform`: no failed check on `infra/terraform`, except skips
  *   written inline with a reason.
+ * - `checkov-kubernetes`: no failed check on `infra/kubernetes` (the manifests
+ *   and the ingress's Dockerfile), except skips written with a reason in them.
  *
  * cfn-lint and checkov come from PyPI, pinned in `infra/requirements.txt`,
  * installed into `.cache/venv-infra/` on first use; Terraform 1.5.7 and tflint
@@ -135,6 +137,19 @@ export const STEPS: Step[] = [
         "infra/terraform",
         "--framework",
         "terraform",
+        "--compact",
+        "--skip-download",
+      ])) === 0,
+  },
+  {
+    name: "checkov-kubernetes",
+    run: async () =>
+      (await runTool(join(await infraToolsBin(), "checkov"), [
+        "--directory",
+        "infra/kubernetes",
+        "--framework",
+        "kubernetes",
+        "dockerfile",
         "--compact",
         "--skip-download",
       ])) === 0,

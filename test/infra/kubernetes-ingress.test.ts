@@ -2,16 +2,19 @@
  * The example Kubernetes manifest of the ingress (infra/kubernetes/ingress),
  * read with the `yaml` package: its route file is accepted by the ingress's
  * own route loader, its container environment by the ingress's own
- * configuration reader, and the paths, ports, identity and security settings
- * agree with each other, as `kubectl apply` would not check.
+ * configuration reader, the paths, ports, identity and security settings
+ * agree with each other, as `kubectl apply` would not check, and the
+ * container runs what the Dockerfile beside it builds from `npm run build`.
  */
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { loadIngressConfig, parseRoutes } from "../../ingress/index.ts";
+import { bundles } from "../../scripts/build.ts";
 import { repoPath } from "../support/terraform.ts";
 
 const MANIFEST = repoPath("infra/kubernetes/ingress/ingress.yaml");
+const DOCKERFILE = repoPath("infra/kubernetes/ingress/Dockerfile");
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 // biome-ignore lint/suspicious/noExplicitAny: Kubernetes objects as parsed YAML
@@ -45,6 +48,29 @@ function mountOf(containerName: string, path: string): { volume: K8s; file: stri
   return { volume, file: path.slice(mount.mountPath.length + 1) };
 }
 
+/** One build stage of a Dockerfile: its FROM line's words and its other instructions, in order. */
+interface Stage {
+  from: string[];
+  instructions: Array<{ op: string; args: string }>;
+}
+
+/** The Dockerfile's stages; comments dropped, continuation lines joined. */
+function dockerStages(text: string): Stage[] {
+  const stages: Stage[] = [];
+  const lines = text
+    .replace(/\\\n/g, " ")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  for (const line of lines) {
+    const [op = "", ...rest] = line.split(/\s+/);
+    const args = rest.join(" ");
+    if (op.toUpperCase() === "FROM") stages.push({ from: rest, instructions: [] });
+    else stages.at(-1)?.instructions.push({ op: op.toUpperCase(), args });
+  }
+  return stages;
+}
+
 beforeAll(() => {
   const docs = parseAllDocuments(readFileSync(MANIFEST, "utf8"));
   if (!Array.isArray(docs)) throw new Error("the manifest holds no YAML documents");
@@ -60,6 +86,7 @@ describe("ingress Kubernetes manifest", () => {
       "ConfigMap/lambda-svid-ingress-spiffe-helper",
       "Deployment/lambda-svid-ingress",
       "Service/lambda-svid-ingress",
+      "NetworkPolicy/lambda-svid-ingress",
     ]);
     expect(new Set(objects.map((o) => o.metadata.namespace))).toEqual(new Set(["orders"]));
   });
@@ -141,5 +168,53 @@ describe("ingress Kubernetes manifest", () => {
       expect(c.resources.requests, name).toMatchObject({ cpu: expect.any(String) });
       expect(c.resources.limits.memory, name).toEqual(expect.any(String));
     }
+  });
+
+  it("admits other pods to the mTLS port only, and lets out only HTTPS and DNS", () => {
+    const policy = one("NetworkPolicy", "lambda-svid-ingress").spec;
+    expect(policy.podSelector.matchLabels).toEqual(deployment().spec.selector.matchLabels);
+    expect(policy.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(policy.ingress).toEqual([{ ports: [{ protocol: "TCP", port: "https" }] }]);
+    expect(policy.egress.flatMap((rule: K8s) => rule.ports)).toEqual([
+      { protocol: "TCP", port: 443 },
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ]);
+  });
+
+  it("runs the image's entrypoint: the ingress bundle alone, copied from npm run build, as non-root", () => {
+    const stages = dockerStages(readFileSync(DOCKERFILE, "utf8"));
+    expect(stages.map((s) => s.from)).toEqual([
+      ["node:22-bookworm", "AS", "build"],
+      ["gcr.io/distroless/nodejs22-debian12:nonroot"],
+    ]);
+    const [build, runtime] = stages as [Stage, Stage];
+    const workdir = build.instructions.find((i) => i.op === "WORKDIR")?.args;
+    expect(build.instructions.filter((i) => i.op === "RUN").map((i) => i.args)).toEqual([
+      "npm ci --no-audit --no-fund",
+      "npm run build",
+    ]);
+    const bundle = bundles.find((b) => b.entry === "ingress/main.ts");
+    expect(bundle?.outfile).toBe("ingress/main.mjs");
+    // The runtime stage takes one file from the build: no node_modules, no source, no tsx.
+    const copies = runtime.instructions.filter((i) => i.op === "COPY" || i.op === "ADD");
+    expect(copies).toEqual([
+      { op: "COPY", args: `--from=build ${workdir}/dist/${bundle?.outfile} /app/main.mjs` },
+    ]);
+    expect(runtime.instructions.find((i) => i.op === "USER")?.args).toBe("nonroot");
+    const entrypoint = runtime.instructions.find((i) => i.op === "ENTRYPOINT")?.args ?? "[]";
+    expect(JSON.parse(entrypoint)).toEqual(["/nodejs/bin/node", "/app/main.mjs"]);
+
+    const ingress = container("ingress");
+    expect(ingress.command).toEqual(JSON.parse(entrypoint));
+    expect(ingress.args).toBeUndefined();
+    // The image is the documented placeholder, to be replaced with the operator's registry.
+    expect(ingress.image).toMatch(/^registry\.example\.org\/.+:\d+\.\d+\.\d+$/);
+    const ports = ingress.ports.map((p: K8s) => String(p.containerPort)).sort();
+    const exposed = runtime.instructions
+      .find((i) => i.op === "EXPOSE")
+      ?.args.split(" ")
+      .sort();
+    expect(ports).toEqual(exposed);
   });
 });

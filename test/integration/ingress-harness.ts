@@ -7,7 +7,11 @@
  * and sends to AWS): it forwards each request unsigned to a plain local HTTP
  * server and records exactly what the front handed it, so the tests can say
  * which requests reached the back and with which headers.
+ *
+ * {@link startIngressProcess} runs the whole process instead, from the source
+ * as `npm run ingress` does or from the bundle its image runs.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rename, writeFile } from "node:fs/promises";
 import * as http from "node:http";
 import * as https from "node:https";
@@ -284,4 +288,54 @@ export async function health(
 ): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
+}
+
+const REPO = new URL("../../", import.meta.url).pathname;
+
+/** The ingress as a child process. */
+export interface IngressProcess {
+  child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  output: () => string;
+  /** The ports from the "listening" log line; rejects if it exits first. */
+  listening: Promise<{ port: number; healthPort: number }>;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts the ingress process with `env` and PATH as its whole environment:
+ * `ingress/main.ts` through tsx in the repository, as `npm run ingress` does,
+ * unless `args` and `cwd` name something else to run with this node.
+ *
+ * @example
+ * const source = startIngressProcess({ LAMBDA_SVID_INGRESS_ROUTES_FILE: routes, ... });
+ * const bundle = startIngressProcess(env, { args: ["main.mjs"], cwd: imageDir });
+ * const { port, healthPort } = await bundle.listening;
+ */
+export function startIngressProcess(
+  env: Record<string, string>,
+  options: { args?: string[]; cwd?: string } = {},
+): IngressProcess {
+  const child = spawn(process.execPath, options.args ?? ["--import", "tsx", "ingress/main.ts"], {
+    cwd: options.cwd ?? REPO,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let text = "";
+  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  const listening = new Promise<{ port: number; healthPort: number }>((done, fail) => {
+    const collect = (chunk: Buffer) => {
+      text += chunk.toString("utf8");
+      for (const line of text.split("\n")) {
+        if (!line.includes('"message":"listening"')) continue;
+        const { port, healthPort } = JSON.parse(line) as { port: number; healthPort: number };
+        done({ port, healthPort });
+      }
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    exited.then((code) => fail(new Error(`ingress exited with ${code}:\n${text}`)));
+  });
+  listening.catch(() => {});
+  return { child, output: () => text, listening, exited };
 }

@@ -4,7 +4,6 @@
  * and moto's S3 with IAM enforced behind it, which checks every SigV4
  * signature against the IAM user's or the assumed role's keys.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,44 +21,15 @@ import { clientConfigForAccount, randomAccountId } from "../emulator/accounts.ts
 import { createRoleInAccount, createUserInAccount, type IamUser } from "../emulator/iam.ts";
 import { pointSdkAtEmulator } from "../emulator/sdk-env.ts";
 import { TestCa } from "../support/ca.ts";
-import { call, callerOptions, health } from "./ingress-harness.ts";
+import {
+  call,
+  callerOptions,
+  health,
+  type IngressProcess,
+  startIngressProcess,
+} from "./ingress-harness.ts";
 
 const BUCKET = "ingress-main";
-const REPO = new URL("../../", import.meta.url).pathname;
-
-interface IngressProcess {
-  child: ChildProcess;
-  output: () => string;
-  /** The ports from the "listening" log line. */
-  listening: Promise<{ port: number; healthPort: number }>;
-  exited: Promise<number | null>;
-}
-
-function startProcess(env: Record<string, string>): IngressProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "ingress/main.ts"], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let text = "";
-  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-  const listening = new Promise<{ port: number; healthPort: number }>((done, fail) => {
-    const collect = (chunk: Buffer) => {
-      text += chunk.toString("utf8");
-      for (const line of text.split("\n")) {
-        if (!line.includes('"message":"listening"')) continue;
-        const { port, healthPort } = JSON.parse(line) as { port: number; healthPort: number };
-        done({ port, healthPort });
-      }
-    };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
-    exited.then((code) => fail(new Error(`ingress exited with ${code}:\n${text}`)));
-  });
-  listening.catch(() => {});
-  return { child, output: () => text, listening, exited };
-}
-
 describe("npm run ingress: the process with the real back against moto's S3 with IAM enforced", () => {
   let moto: Moto;
   let user: IamUser;
@@ -131,7 +101,7 @@ describe("npm run ingress: the process with the real back against moto's S3 with
         methods: [GET, HEAD]
 `,
     );
-    ingress = startProcess({
+    ingress = startIngressProcess({
       AWS_CONFIG_FILE: "/dev/null",
       AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
       AWS_EC2_METADATA_DISABLED: "true",
@@ -248,7 +218,7 @@ describe("npm run ingress: refusing to start", () => {
     await writeFile(join(dir, "svid.pem"), svid.chainPem);
     await writeFile(join(dir, "svid_key.pem"), svid.keyPem);
     await writeFile(join(dir, "svid_bundle.pem"), ca.root.certPem);
-    const bad = startProcess({
+    const bad = startIngressProcess({
       LAMBDA_SVID_INGRESS_ROUTES_FILE: join(dir, "routes.yaml"),
       LAMBDA_SVID_INGRESS_PORT: "0",
       LAMBDA_SVID_INGRESS_HEALTH_PORT: "0",

@@ -13,7 +13,10 @@ export const LATENCY_BUCKETS = [
 /** The route label of requests that matched no route. */
 export const NO_ROUTE = "";
 
-interface Histogram {
+/** One route's requests: counts by status, and the latency histogram. */
+interface RouteRequests {
+  statuses: Map<number, number>;
+  /** Requests whose latency fell in each bucket alone (not cumulative: one increment a request). */
   buckets: number[];
   sum: number;
   count: number;
@@ -28,9 +31,9 @@ interface Histogram {
  * res.end(metrics.render());
  */
 export class IngressMetrics {
-  private readonly requests = new Map<string, number>();
+  /** By route name; label text is made by {@link render}, not once per request. */
+  private readonly requests = new Map<string, RouteRequests>();
   private readonly denials = new Map<string, number>();
-  private readonly latency = new Map<string, Histogram>();
   private readonly handshakeFailures = new Map<string, number>();
   private handshakes = 0;
   private connections = 0;
@@ -40,19 +43,17 @@ export class IngressMetrics {
 
   /** One answered request: `status` as sent to the caller, `seconds` from its head to its end. */
   request(route: string, status: number, seconds: number): void {
-    increment(this.requests, labels({ route, status: String(status) }));
-    const key = labels({ route });
-    let h = this.latency.get(key);
-    if (h === undefined) {
-      h = { buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.latency.set(key, h);
+    let r = this.requests.get(route);
+    if (r === undefined) {
+      r = { statuses: new Map(), buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.requests.set(route, r);
     }
-    const { buckets } = h;
-    LATENCY_BUCKETS.forEach((bound, i) => {
-      if (seconds <= bound) buckets[i] = (buckets[i] ?? 0) + 1;
-    });
-    h.sum += seconds;
-    h.count += 1;
+    r.statuses.set(status, (r.statuses.get(status) ?? 0) + 1);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] as number)) i++;
+    if (i < LATENCY_BUCKETS.length) r.buckets[i] = (r.buckets[i] as number) + 1;
+    r.sum += seconds;
+    r.count += 1;
   }
 
   /** A caller refused by a route's ACL. */
@@ -96,20 +97,27 @@ export class IngressMetrics {
       "counter",
       "Requests answered, by route and status.",
     );
-    for (const [key, n] of this.requests)
-      out.push(`lambda_svid_ingress_requests_total{${key}} ${n}`);
+    for (const [route, r] of this.requests) {
+      for (const [status, n] of r.statuses)
+        out.push(
+          `lambda_svid_ingress_requests_total{${labels({ route, status: String(status) })}} ${n}`,
+        );
+    }
     family("lambda_svid_ingress_denials_total", "counter", "Callers refused by a route's ACL.");
     for (const [key, n] of this.denials) out.push(`lambda_svid_ingress_denials_total{${key}} ${n}`);
     const latency = "lambda_svid_ingress_request_duration_seconds";
     family(latency, "histogram", "Time from a request's head to the end of its answer.");
-    for (const [key, h] of this.latency) {
+    for (const [route, r] of this.requests) {
+      const key = labels({ route });
+      let cumulative = 0;
       LATENCY_BUCKETS.forEach((bound, i) => {
-        out.push(`${latency}_bucket{${key},le="${bound}"} ${h.buckets[i]}`);
+        cumulative += r.buckets[i] as number;
+        out.push(`${latency}_bucket{${key},le="${bound}"} ${cumulative}`);
       });
       out.push(
-        `${latency}_bucket{${key},le="+Inf"} ${h.count}`,
-        `${latency}_sum{${key}} ${h.sum}`,
-        `${latency}_count{${key}} ${h.count}`,
+        `${latency}_bucket{${key},le="+Inf"} ${r.count}`,
+        `${latency}_sum{${key}} ${r.sum}`,
+        `${latency}_count{${key}} ${r.count}`,
       );
     }
     family(

@@ -166,11 +166,13 @@ export class IngressServer {
     const caller = this.callers.get(req.socket);
     const method = req.method ?? "";
     const target = req.url ?? "";
+    const mark = target.indexOf("?");
+    const path = mark === -1 ? target : target.slice(0, mark);
     const entry: RequestLogEntry = {
       callerId: caller?.toString() ?? "",
       route: undefined,
       method,
-      path: target.split("?", 1)[0] ?? "",
+      path,
       status: 0,
       latencyMs: 0,
       bytesIn: 0,
@@ -182,7 +184,7 @@ export class IngressServer {
         req.socket.destroy();
         return;
       }
-      if (!target.startsWith("/") || hasDotSegment(target)) {
+      if (!path.startsWith("/") || DOT_SEGMENT.test(path)) {
         this.answer(req, res, entry, 400, "bad request target\n");
         return;
       }
@@ -205,7 +207,7 @@ export class IngressServer {
         this.answer(req, res, entry, 403, "forbidden\n");
         return;
       }
-      setCallerHeaders(req, caller.toString());
+      setCallerHeaders(req, entry.callerId);
       if (expectsContinue) res.writeContinue();
       try {
         const outcome = await this.forwarder.forward({
@@ -284,11 +286,8 @@ function hostName(host: string | undefined): string | undefined {
 }
 
 /**
- * Whether the path has a `.` or `..` segment, spelled plainly or
- * percent-encoded: a backend that resolves them would reach a path outside
- * the route's prefix after the ACL allowed the prefix.
+ * A `.` or `..` segment of a path, spelled plainly or percent-encoded: a
+ * backend that resolves them would reach a path outside the route's prefix
+ * after the ACL allowed the prefix.
  */
-function hasDotSegment(target: string): boolean {
-  const path = target.split("?", 1)[0] as string;
-  return path.split("/").some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment));
-}
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;

@@ -31,6 +31,19 @@ export function declaredLength(req: IncomingMessage): number | undefined {
 }
 
 /**
+ * Whether the request has a body at all: HTTP/1.1 frames one only with
+ * `content-length` or `transfer-encoding` (RFC 9112 section 6.3).
+ *
+ * @example
+ * const body = hasBody(req) ? await readBody(req, limit) : Buffer.alloc(0);
+ */
+export function hasBody(req: IncomingMessage): boolean {
+  return (
+    req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined
+  );
+}
+
+/**
  * Reads the whole body, refusing beyond `maxBytes` before reading any of it
  * when the length is declared, and as soon as the limit is passed otherwise.
  * The rest of a refused body is left unread: the caller closes the connection.

@@ -13,7 +13,7 @@ import { STSClient } from "@aws-sdk/client-sts";
 import { escapeUri } from "@smithy/core/protocols";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { AssumedRoles, DEFAULT_MAX_SESSIONS } from "./assumed-roles.ts";
-import { DEFAULT_MAX_BODY_BYTES, declaredLength, readBody } from "./body.ts";
+import { DEFAULT_MAX_BODY_BYTES, declaredLength, hasBody, readBody } from "./body.ts";
 import {
   DEFAULT_REFRESH_BEFORE_MS,
   defaultCredentials,
@@ -103,6 +103,16 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
     http: new http.Agent({ keepAlive: true }),
     https: new https.Agent({ keepAlive: true }),
   };
+  // Parsed once per target: a route table holds its targets until a reload replaces them.
+  const endpoints = new WeakMap<BackendTarget, Endpoint>();
+  function endpointOf(target: BackendTarget): Endpoint {
+    let endpoint = endpoints.get(target);
+    if (endpoint === undefined) {
+      endpoint = parseEndpoint(target, agents);
+      endpoints.set(target, endpoint);
+    }
+    return endpoint;
+  }
 
   async function credentialsFor(
     target: BackendTarget,
@@ -128,11 +138,14 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
       });
       const headers = forwardedHeaders(req.headers, request.callerId);
       const declared = declaredLength(req);
-      // S3 takes an unsigned payload, so a body of known length streams; any other is read first.
+      // S3 takes an unsigned payload, so a body of known length streams; any other is read
+      // first, except none at all (a GET): nothing to wait for.
       const body =
         s3 && declared !== undefined
           ? undefined
-          : await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES[target.kind]);
+          : !hasBody(req)
+            ? NO_BODY
+            : await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES[target.kind]);
       const credentials = await credentialsFor(target, request.callerId);
       const method = req.method ?? "GET";
       const signed = await signRequest(target, credentials, new Date(now()), {
@@ -162,17 +175,16 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
     body: Buffer | undefined,
   ): Promise<ForwardOutcome> {
     const { req, res, target } = request;
-    const endpoint = new URL(target.endpoint ?? `https://${target.host}`);
-    const secure = endpoint.protocol === "https:";
+    const endpoint = endpointOf(target);
     return new Promise((resolve, reject) => {
       let bytesIn = 0;
       let bytesOut = 0;
-      const upstream = (secure ? https : http).request(
+      const upstream = endpoint.request(
         {
-          agent: secure ? agents.https : agents.http,
+          agent: endpoint.agent,
           protocol: endpoint.protocol,
-          hostname: endpoint.hostname.replace(/^\[|\]$/g, ""),
-          port: endpoint.port === "" ? (secure ? 443 : 80) : Number(endpoint.port),
+          hostname: endpoint.hostname,
+          port: endpoint.port,
           method,
           path: where.search === "" ? where.path : `${where.path}?${where.search}`,
           headers,
@@ -259,6 +271,33 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
       agents.https.destroy();
       for (const client of stsClients.values()) client.destroy();
     },
+  };
+}
+
+/** The body of a request that has none: no `content-length`, no `transfer-encoding`. */
+const NO_BODY = Buffer.alloc(0);
+
+/** Where a target's requests go, and with which module and keep-alive agent. */
+interface Endpoint {
+  request: typeof http.request;
+  agent: http.Agent;
+  protocol: string;
+  hostname: string;
+  port: number;
+}
+
+function parseEndpoint(
+  target: BackendTarget,
+  agents: { http: http.Agent; https: https.Agent },
+): Endpoint {
+  const url = new URL(target.endpoint ?? `https://${target.host}`);
+  const secure = url.protocol === "https:";
+  return {
+    request: secure ? https.request : http.request,
+    agent: secure ? agents.https : agents.http,
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[|\]$/g, ""),
+    port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
   };
 }
 

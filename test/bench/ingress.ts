@@ -1,26 +1,34 @@
 /**
  * `npm run bench:ingress`
  * `npm run bench:ingress -- --requests 4000 --steady 20000 --warmup 8000`
+ * `BENCH_INGRESS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:ingress`
  *
  * Runs the ingress as its own process (`ingress/main.ts`, as `npm run ingress`
- * does) in front of a private emulator's S3, with an SVID from PEM files and
- * mesh callers from a test PKI over keep-alive mTLS, and prints, each figure
- * beside issue 13's goal and its floor:
+ * does; `BENCH_INGRESS_NODE_ARGS` adds Node options to it, a profiler's) with
+ * an SVID from PEM files and mesh callers from a test PKI over keep-alive
+ * mTLS, in front of two S3 backends, and prints, each figure beside issue
+ * 13's goal and its floor:
  * - the latency the ingress adds to a 1 KB S3 GetObject: p50 and p99 through
  *   the ingress (mTLS in, route, ACL, SigV4 with the SDK's signer, S3 out)
  *   against the floor, the same GetObject as a direct signed SDK call to the
- *   same emulator endpoint, for 1 caller (sequential) and 16 concurrent
- *   callers, the two taking turns of 200 requests; with requests per second of
- *   both and the ingress's CPU per request;
+ *   same backend, for 1 caller (sequential) and 16 concurrent callers, the
+ *   two taking turns of 200 requests; with requests per second of both and
+ *   the ingress's CPU per request. Once against a private emulator's S3, the
+ *   issue's comparison, where moto is the bottleneck (about 120 requests a
+ *   second, and a new connection per request: it closes each one); once
+ *   against an S3 stand-in in this process that answers in microseconds over
+ *   keep-alive connections, where the ingress's own cost shows;
+ * - the connections the ingress's back opened to the stand-in for the
+ *   requests it forwarded there (keep-alive: at most one per caller);
  * - TLS: the handshakes and connections the ingress counted (its metrics),
  *   against the sockets the callers opened and the requests they sent;
- * - the ingress's RSS after warm-up and after `--steady` more requests, and
- *   the growth of its V8 heap in use after a full collection (forced through
- *   the inspector) between the two.
+ * - the ingress's RSS after warm-up and after `--steady` more requests (half
+ *   to each backend), and the growth of its V8 heap in use after a full
+ *   collection (forced through the inspector) between the two.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import * as https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +44,7 @@ import {
 import { authorizeId, parseX509Svid, tlsClientOptions } from "../../layers/spiffe/index.ts";
 import { TestCa } from "../support/ca.ts";
 import { benchEmulator, numericArgs } from "./emulator-env.ts";
+import { type S3StandIn, startS3StandIn } from "./s3-stand-in.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 /**
@@ -58,23 +67,41 @@ const TURN = 200;
  * it by 20 MB either way under a changing load.
  */
 const HEAP_GROWTH_GOAL_MB = 1;
-const CLOCK_TICKS_PER_SECOND = 100;
 const BUCKET = "bench-ingress";
 const KEY = "site/object-1k";
 const BODY = Buffer.alloc(1024, "a");
 const INGRESS_ID = "spiffe://example.org/ingress";
+/** The stand-in's route: `/fast/object-1k` reaches the same key as `/site/object-1k` on moto. */
+const FAST_PREFIX = "/fast";
+
+/** One S3 backend, reached through the ingress at `path` and directly by `s3`. */
+interface Backend {
+  /** How the result lines name it. */
+  label: string;
+  /** The caller's request target at the ingress. */
+  path: string;
+  s3: S3Client;
+}
 
 const moto = await benchEmulator();
 const endpoint = process.env.AWS_ENDPOINT_URL as string;
 const region = process.env.AWS_REGION as string;
 let ingress: Awaited<ReturnType<typeof startIngressProcess>> | undefined;
+let standIn: S3StandIn | undefined;
 try {
   const s3 = new S3Client({ forcePathStyle: true });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: BODY }));
+  standIn = await startS3StandIn({
+    bucket: BUCKET,
+    key: KEY,
+    body: BODY,
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID as string,
+  });
+  const fastS3 = new S3Client({ forcePathStyle: true, endpoint: standIn.endpoint });
 
   const ca = await TestCa.root("example.org");
-  ingress = await startIngressProcess(ca);
+  ingress = await startIngressProcess(ca, standIn.endpoint);
   const caller = await ca.svid("/prod/web");
   const callerTls = tlsClientOptions(
     parseX509Svid(caller.chainPem, caller.keyPem),
@@ -82,30 +109,56 @@ try {
     authorizeId(INGRESS_ID),
   );
   const callers = meshCallers(ingress.port, callerTls);
-  const direct = () => getDirect(s3);
-  const viaIngress = () => callers.get();
+  const backends: Backend[] = [
+    {
+      label: "from the emulator's S3 (moto: ~120 req/s, a new connection per request)",
+      path: `/${KEY}`,
+      s3,
+    },
+    {
+      label: "from a keep-alive S3 stand-in (microseconds per request: not the bottleneck)",
+      path: `${FAST_PREFIX}/${KEY.slice(KEY.indexOf("/") + 1)}`,
+      s3: fastS3,
+    },
+  ];
+  const viaIngress = (backend: Backend) => () => callers.get(backend.path);
+  const direct = (backend: Backend) => () => getDirect(backend.s3);
 
-  // Warm-up: both paths, then RSS once the ingress has served `warmup` requests.
-  await load(viaIngress, opts.warmup, opts.concurrency);
-  await load(direct, Math.min(opts.warmup, 1000), 1);
+  // Warm-up: both paths to both backends, then RSS once the ingress has served `warmup` requests.
+  for (const backend of backends) {
+    await load(viaIngress(backend), opts.warmup / backends.length, opts.concurrency);
+    await load(direct(backend), Math.min(opts.warmup, 1000), 1);
+  }
   const rssWarm = await rssMbOf(ingress.pid);
   const heapWarm = await ingress.heapAfterGcMb();
 
   const rows: string[] = [];
-  for (const clients of [1, opts.concurrency]) {
-    const through: Load = { latencies: [], seconds: 0 };
-    const floor: Load = { latencies: [], seconds: 0 };
-    let cpuMs = 0;
-    for (let done = 0; done < opts.requests; done += TURN) {
-      const n = Math.min(TURN, opts.requests - done);
-      const cpu0 = await cpuMsOf(ingress.pid);
-      add(through, await load(viaIngress, n, clients));
-      cpuMs += (await cpuMsOf(ingress.pid)) - cpu0;
-      add(floor, await load(direct, n, clients));
+  const forwarded = { connections: 0, requests: 0 };
+  for (const backend of backends) {
+    for (const clients of [1, opts.concurrency]) {
+      const through: Load = { latencies: [], seconds: 0 };
+      const floor: Load = { latencies: [], seconds: 0 };
+      let cpuMs = 0;
+      for (let done = 0; done < opts.requests; done += TURN) {
+        const n = Math.min(TURN, opts.requests - done);
+        const cpu0 = await cpuMsOf(ingress.pid);
+        const standIn0 = standIn.counts();
+        add(through, await load(viaIngress(backend), n, clients));
+        cpuMs += (await cpuMsOf(ingress.pid)) - cpu0;
+        if (backend.s3 === fastS3) {
+          const standIn1 = standIn.counts();
+          forwarded.connections += standIn1.connections - standIn0.connections;
+          forwarded.requests += standIn1.requests - standIn0.requests;
+        }
+        add(floor, await load(direct(backend), n, clients));
+      }
+      rows.push(row(backend, clients, through, floor, (cpuMs * 1000) / opts.requests));
     }
-    rows.push(row(clients, through, floor, (cpuMs * 1000) / opts.requests));
   }
-  await load(viaIngress, opts.steady, opts.concurrency);
+  for (let done = 0; done < opts.steady; done += TURN) {
+    const backend = backends[(done / TURN) % backends.length] as Backend;
+    await load(viaIngress(backend), Math.min(TURN, opts.steady - done), opts.concurrency);
+  }
   const rssSteady = await rssMbOf(ingress.pid);
   const heapSteady = await ingress.heapAfterGcMb();
   const growth = heapSteady - heapWarm;
@@ -113,24 +166,29 @@ try {
   const { sockets, requests, callers: count } = callers.counts();
   for (const line of rows) console.log(line);
   console.log(
+    `ingress keep-alive to the backend: the stand-in accepted ${forwarded.connections} connections for the ${forwarded.requests} requests the ingress forwarded to it in the measured turns (goal: connections reused, at most one per concurrent caller, ${opts.concurrency}) ${forwarded.connections <= opts.concurrency ? "ok" : "REOPENING"}`,
+  );
+  console.log(
     `ingress TLS over the whole run: ${handshakes} handshakes, ${connections} connections accepted (the ingress's metrics); ${sockets} sockets opened by ${count} keep-alive callers for ${requests} requests (goal: handshakes = connections = the callers' sockets; a caller opens another only after the ingress closed its idle one, at Node's 5 s keep-alive timeout) ${handshakes === connections && connections === sockets ? "ok" : "MISMATCH"}`,
   );
   console.log(
-    `ingress memory: RSS ${rssWarm.toFixed(1)} MB after ${opts.warmup} warm-up requests, ${rssSteady.toFixed(1)} MB after ${2 * opts.requests + opts.steady} more; V8 heap in use after a full collection ${heapWarm.toFixed(2)} MB, then ${heapSteady.toFixed(2)} MB: growth ${growth.toFixed(2)} MB (goal: no growth after warm-up, <= ${HEAP_GROWTH_GOAL_MB} MB) ${growth <= HEAP_GROWTH_GOAL_MB ? "ok" : "GROWING"}`,
+    `ingress memory: RSS ${rssWarm.toFixed(1)} MB after ${opts.warmup} warm-up requests, ${rssSteady.toFixed(1)} MB after ${2 * backends.length * opts.requests + opts.steady} more; V8 heap in use after a full collection ${heapWarm.toFixed(2)} MB, then ${heapSteady.toFixed(2)} MB: growth ${growth.toFixed(2)} MB (goal: no growth after warm-up, <= ${HEAP_GROWTH_GOAL_MB} MB) ${growth <= HEAP_GROWTH_GOAL_MB ? "ok" : "GROWING"}`,
   );
   callers.close();
   s3.destroy();
+  fastS3.destroy();
 } finally {
   await ingress?.stop();
+  await standIn?.close();
   await moto.stop();
 }
 
 /**
- * Writes the SVID files and the route file, starts `ingress/main.ts` on free
- * ports with the emulator's credentials (the SDK's default chain: the
+ * Writes the SVID files and the route file (a route to moto's S3, one to the
+ * stand-in), starts `ingress/main.ts` on free ports with the emulator's credentials (the SDK's default chain: the
  * environment `benchEmulator` set), and waits for its "listening" line.
  */
-async function startIngressProcess(ca: TestCa) {
+async function startIngressProcess(ca: TestCa, standInEndpoint: string) {
   const dir = await mkdtemp(join(tmpdir(), "lambda-svid-bench-ingress-"));
   const svid = await ca.svid("/ingress");
   await writeFile(join(dir, "svid.pem"), svid.chainPem);
@@ -146,10 +204,22 @@ async function startIngressProcess(ca: TestCa) {
     acl:
       - ids: [spiffe://example.org/prod/web]
         methods: [GET]
+  - name: fast
+    match: { pathPrefix: ${FAST_PREFIX}, rewritePrefix: /site }
+    backend: { kind: s3, region: ${region}, host: 127.0.0.1, endpoint: "${standInEndpoint}", bucket: ${BUCKET} }
+    acl:
+      - ids: [spiffe://example.org/prod/web]
+        methods: [GET]
 `,
   );
   // The inspector, on a free loopback port, only to force a collection before reading the heap.
-  const args = ["--inspect=127.0.0.1:0", "--import", "tsx", "ingress/main.ts"];
+  const args = [
+    "--inspect=127.0.0.1:0",
+    ...(process.env.BENCH_INGRESS_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
+    "--import",
+    "tsx",
+    "ingress/main.ts",
+  ];
   const child = spawn(process.execPath, args, {
     cwd: REPO,
     env: {
@@ -256,9 +326,9 @@ function meshCallers(port: number, tls: https.AgentOptions) {
     all.push(agent);
     return agent;
   };
-  const send = (agent: https.Agent) =>
+  const send = (agent: https.Agent, path: string) =>
     new Promise<void>((done, fail) => {
-      const req = https.request({ host: "127.0.0.1", port, path: `/${KEY}`, agent }, (res) => {
+      const req = https.request({ host: "127.0.0.1", port, path, agent }, (res) => {
         let length = 0;
         res.on("data", (c: Buffer) => {
           length += c.length;
@@ -274,11 +344,11 @@ function meshCallers(port: number, tls: https.AgentOptions) {
       requests++;
     });
   return {
-    /** One GET through the ingress, by an idle caller or a new one. */
-    async get(): Promise<void> {
+    /** One GET of `path` through the ingress, by an idle caller or a new one. */
+    async get(path: string): Promise<void> {
       const agent = idle.pop() ?? newAgent();
       try {
-        await send(agent);
+        await send(agent, path);
       } finally {
         idle.push(agent);
       }
@@ -325,12 +395,12 @@ function add(into: Load, turn: Load): void {
   into.seconds += turn.seconds;
 }
 
-function row(clients: number, through: Load, floor: Load, cpuUs: number): string {
+function row(backend: Backend, clients: number, through: Load, floor: Load, cpuUs: number): string {
   const p = summary(through.latencies);
   const d = summary(floor.latencies);
   const who = clients === 1 ? "1 caller (sequential)" : `${clients} concurrent callers`;
   const added = p.p50 - d.p50;
-  return `ingress added latency, ${who}, 1 KB S3 GetObject over keep-alive mTLS, n=${opts.requests}: added p50 ${added.toFixed(3)} ms, p99 ${(p.p99 - d.p99).toFixed(3)} ms (goal p50 <= ${ADDED_P50_GOAL_MS} ms) ${added <= ADDED_P50_GOAL_MS ? "ok" : "OVER"}; through the ingress p50 ${p.p50.toFixed(3)} ms p99 ${p.p99.toFixed(3)} ms ${(through.latencies.length / through.seconds).toFixed(0)} req/s, ingress CPU ${cpuUs.toFixed(0)} µs per request; floor, direct signed SDK call to the same emulator: p50 ${d.p50.toFixed(3)} ms p99 ${d.p99.toFixed(3)} ms ${(floor.latencies.length / floor.seconds).toFixed(0)} req/s`;
+  return `ingress added latency, ${who}, 1 KB S3 GetObject over keep-alive mTLS ${backend.label}, n=${opts.requests}: added p50 ${added.toFixed(3)} ms, p99 ${(p.p99 - d.p99).toFixed(3)} ms (goal p50 <= ${ADDED_P50_GOAL_MS} ms) ${added <= ADDED_P50_GOAL_MS ? "ok" : "OVER"}; through the ingress p50 ${p.p50.toFixed(3)} ms p99 ${p.p99.toFixed(3)} ms ${(through.latencies.length / through.seconds).toFixed(0)} req/s, ingress CPU ${cpuUs.toFixed(0)} µs per request; floor, direct signed SDK call to the same backend: p50 ${d.p50.toFixed(3)} ms p99 ${d.p99.toFixed(3)} ms ${(floor.latencies.length / floor.seconds).toFixed(0)} req/s`;
 }
 
 function summary(values: number[]) {
@@ -339,10 +409,18 @@ function summary(values: number[]) {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-/** User + system CPU of process `pid` so far, all its threads, at the kernel's 10 ms tick. */
+/**
+ * CPU time of process `pid` so far, all its threads (the main one, libuv's
+ * pool, V8's collector), from the scheduler's nanosecond accounting: the
+ * 10 ms tick of `/proc/<pid>/stat` is as long as a turn through the stand-in.
+ */
 async function cpuMsOf(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
+  let ns = 0;
+  for (const task of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${task}/schedstat`, "utf8").catch(() => "0");
+    ns += Number(stat.split(" ")[0]);
+  }
+  return ns / 1e6;
 }
 
 async function rssMbOf(pid: number): Promise<number> {

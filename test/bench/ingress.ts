@@ -3,9 +3,10 @@
  * `npm run bench:ingress -- --requests 4000 --steady 20000 --warmup 8000`
  * `BENCH_INGRESS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:ingress`
  *
- * Runs the ingress as its own process (`ingress/main.ts`, as `npm run ingress`
- * does; `BENCH_INGRESS_NODE_ARGS` adds Node options to it, a profiler's) with
- * an SVID from PEM files and mesh callers from a test PKI over keep-alive
+ * Runs the ingress as its own process, the bundle its container image runs
+ * (`dist/ingress/main.mjs` from `npm run build`'s `buildAll`, on plain node;
+ * `BENCH_INGRESS_NODE_ARGS` adds Node options to it, a profiler's), with an
+ * SVID from PEM files and mesh callers from a test PKI over keep-alive
  * mTLS, in front of two S3 backends, and prints, each figure beside issue
  * 13's goal and its floor:
  * - the latency the ingress adds to a 1 KB S3 GetObject: p50 and p99 through
@@ -34,7 +35,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -42,11 +42,11 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { authorizeId, parseX509Svid, tlsClientOptions } from "../../layers/spiffe/index.ts";
+import { buildAll } from "../../scripts/build.ts";
 import { TestCa } from "../support/ca.ts";
 import { benchEmulator, numericArgs } from "./emulator-env.ts";
 import { type S3StandIn, startS3StandIn } from "./s3-stand-in.ts";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 /**
  * The warm-up is long because the ingress's RSS settles only after several
  * thousand requests (V8 sizing its heap: +3 MB from 1,000 to 8,000 requests,
@@ -185,8 +185,9 @@ try {
 
 /**
  * Writes the SVID files and the route file (a route to moto's S3, one to the
- * stand-in), starts `ingress/main.ts` on free ports with the emulator's credentials (the SDK's default chain: the
- * environment `benchEmulator` set), and waits for its "listening" line.
+ * stand-in), builds the bundle, starts it on free ports with the emulator's
+ * credentials (the SDK's default chain: the environment `benchEmulator` set),
+ * and waits for its "listening" line.
  */
 async function startIngressProcess(ca: TestCa, standInEndpoint: string) {
   const dir = await mkdtemp(join(tmpdir(), "lambda-svid-bench-ingress-"));
@@ -213,15 +214,15 @@ async function startIngressProcess(ca: TestCa, standInEndpoint: string) {
 `,
   );
   // The inspector, on a free loopback port, only to force a collection before reading the heap.
+  const dist = join(dir, "dist");
+  await buildAll(dist);
   const args = [
     "--inspect=127.0.0.1:0",
     ...(process.env.BENCH_INGRESS_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
-    "--import",
-    "tsx",
-    "ingress/main.ts",
+    join(dist, "ingress/main.mjs"),
   ];
   const child = spawn(process.execPath, args, {
-    cwd: REPO,
+    cwd: dir,
     env: {
       ...process.env,
       LAMBDA_SVID_INGRESS_ROUTES_FILE: join(dir, "routes.yaml"),

@@ -143,9 +143,9 @@ export function createForwarder(options: ForwarderOptions = {}): Forwarder {
       const body =
         s3 && declared !== undefined
           ? undefined
-          : !hasBody(req)
-            ? NO_BODY
-            : await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES[target.kind]);
+          : hasBody(req)
+            ? await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES[target.kind])
+            : NO_BODY;
       const credentials = await credentialsFor(target, request.callerId);
       const method = req.method ?? "GET";
       const signed = await signRequest(target, credentials, new Date(now()), {

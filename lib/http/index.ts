@@ -38,13 +38,14 @@ export function endToEndHeaders(
   headers: IncomingHttpHeaders,
   drop: ReadonlySet<string> = NONE,
 ): Array<[name: string, value: string | string[]]> {
-  const named = new Set(
-    String(headers.connection ?? "")
-      .split(",")
-      .map((name) => name.trim().toLowerCase()),
-  );
+  // Most messages name nothing in Connection (or only keep-alive): no set to build per request.
+  const named =
+    headers.connection === undefined
+      ? NONE
+      : new Set(headers.connection.split(",").map((name) => name.trim().toLowerCase()));
   const out: Array<[string, string | string[]]> = [];
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || HOP_BY_HOP_HEADERS.has(name) || named.has(name) || drop.has(name)) {
       continue;
     }

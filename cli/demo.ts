@@ -15,7 +15,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { LocalCertificateAuthority } from "../functions/issuer/ca/local.ts";
 import { createIssuer } from "../functions/issuer/compose.ts";
-import { loadIssuerConfig } from "../functions/issuer/config.ts";
+import { loadIssuerConfig, requireSetting, SettingUser } from "../functions/issuer/config.ts";
 import { mintRequest } from "../functions/issuer/mint.ts";
 import { formatReport } from "../functions/issuer/report.ts";
 import { ERROR_HEADER, TOKEN_HEADER } from "../layers/agent/index.ts";
@@ -145,8 +145,9 @@ function call(port: number, path: string, token: string) {
 async function demo(): Promise<number> {
   const local = await useLocalDefault(process.env);
   const config = loadIssuerConfig(process.env);
+  const caSource = requireSetting(config, "ca", SettingUser.DIRECT_RUN);
   log(
-    `1. local emulator ${local.endpoint} (${local.started ? "started" : "reused"}); CA ${config.ca.kind === "local" ? config.ca.directory : config.ca.arn}`,
+    `1. local emulator ${local.endpoint} (${local.started ? "started" : "reused"}); CA ${caSource.kind === "local" ? caSource.directory : caSource.arn}`,
   );
 
   const logger = new Logger({ serviceName: "lambda-svid-issuer", logLevel: "WARN" });
@@ -160,12 +161,12 @@ async function demo(): Promise<number> {
   if (fn === undefined)
     throw new CliError(CliReason.DEMO_FAILED, "no identity holds an SVID after the issuer cycle");
 
-  if (config.ca.kind !== "local")
+  if (caSource.kind !== "local")
     throw new CliError(
       CliReason.DEMO_FAILED,
       "the demo signs the mesh's SVID with a local CA (LAMBDA_SVID_CA=local:...)",
     );
-  const ca = await LocalCertificateAuthority.open(config.ca.directory, config.trustDomain);
+  const ca = await LocalCertificateAuthority.open(caSource.directory, config.trustDomain);
   const mesh = await MeshStandIn.start(
     await meshSvid(ca),
     await ca.bundle(),

@@ -14,7 +14,7 @@
 import "reflect-metadata";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createIssuer } from "../functions/issuer/compose.ts";
-import { loadIssuerConfig } from "../functions/issuer/config.ts";
+import { loadIssuerConfig, requireSetting, SettingUser } from "../functions/issuer/config.ts";
 import { formatReport } from "../functions/issuer/report.ts";
 import type { IssuerRequest } from "../functions/issuer/run.ts";
 import { CliError, CliReason } from "./errors.ts";
@@ -38,9 +38,10 @@ async function main(): Promise<number> {
   const request = parseArgs(process.argv.slice(2));
   const emulator = await useLocalDefault(process.env);
   const config = loadIssuerConfig(process.env);
+  const ca = requireSetting(config, "ca", SettingUser.DIRECT_RUN);
   const created = emulator.created;
   console.log(
-    `local emulator ${emulator.endpoint} (${emulator.started ? "started" : "reused"}); example Organization${created > 0 ? ` created with ${created} accounts` : " found"}; CA ${config.ca.kind === "local" ? config.ca.directory : config.ca.arn}`,
+    `local emulator ${emulator.endpoint} (${emulator.started ? "started" : "reused"}); example Organization${created > 0 ? ` created with ${created} accounts` : " found"}; CA ${ca.kind === "local" ? ca.directory : ca.arn}`,
   );
   // The table is the output; log lines only for problems unless POWERTOOLS_LOG_LEVEL asks for more.
   const logger = new Logger({

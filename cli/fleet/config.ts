@@ -15,6 +15,7 @@ import {
   readIdentitySettings,
   readLifetime,
   readTenantSettings,
+  type TenantSettings,
 } from "../../functions/issuer/config.ts";
 import { ConfigError, type Env } from "../../lib/config/index.ts";
 import { CliError, CliReason } from "../errors.ts";
@@ -22,10 +23,7 @@ import { CliError, CliReason } from "../errors.ts";
 /** Where the fleet is read from, with what that source alone needs. */
 export type FleetSource =
   | { kind: "state-table"; table: string }
-  | ({ kind: "secret-metadata" } & Pick<
-      IssuerConfig,
-      "writerRole" | "externalId" | "secretName" | "concurrency"
-    >);
+  | ({ kind: "secret-metadata" } & TenantSettings & Pick<IssuerConfig, "concurrency">);
 
 /** The fleet reader's configuration: how identities are named, their lifetime, and the source. */
 export interface FleetConfig

@@ -9,7 +9,13 @@ import { type Limiter, RateLimiter } from "../../lib/limits/index.ts";
 import { AcmPcaCertificateAuthority } from "./ca/acm-pca.ts";
 import { LocalCertificateAuthority } from "./ca/local.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
-import type { IssuerConfig } from "./config.ts";
+import {
+  type CaSource,
+  type IssuerConfig,
+  requireSetting,
+  SettingUser,
+  type TenantSettings,
+} from "./config.ts";
 import { QueueError, QueueReason } from "./errors.ts";
 import { type PlanReport, runPlanner } from "./planner.ts";
 import { SharedRateLimiter } from "./rate.ts";
@@ -56,6 +62,10 @@ export interface Issuer {
  * Wires the issuer from its configuration. Clients are built once and reused
  * by every run (warm Lambda invocations); the CA adapter is built per run so
  * its cached bundle and signing algorithm last exactly one run.
+ *
+ * @throws {ConfigError} naming `LAMBDA_SVID_EXTERNAL_ID` or `LAMBDA_SVID_CA` (unless `clients.openCa` is given) when unset, as required by a direct run.
+ * @example
+ * const report = await createIssuer(loadIssuerConfig(process.env)).run({ force: false }, () => Infinity, logger);
  */
 export function createIssuer(
   config: IssuerConfig,
@@ -63,12 +73,11 @@ export function createIssuer(
   now: () => Date = () => new Date(),
 ): Issuer {
   const organizations = organizationsClient(clients);
-  const tenants = tenantAccess(config, clients);
+  const { tenants, openCa } = signing(config, clients, SettingUser.DIRECT_RUN);
   const rates = {
     issueRate: new RateLimiter(config.caIssueRate),
     getRate: new RateLimiter(config.caGetRate),
   };
-  const openCa = clients.openCa ?? caOpener(config, clients);
   const settings = issueSettings(config, config.concurrency);
   const registry: RegistryOptions = {
     source: config.registry,
@@ -117,19 +126,34 @@ function issueSettings(config: IssuerConfig, concurrency: number): IssueSettings
   };
 }
 
+/**
+ * What signs and writes, with the settings the planner runs without required
+ * of `user` now, before any work: tenant access needs the ExternalId, the CA
+ * opener the CA (unless the caller opens the CA itself).
+ */
+function signing(config: IssuerConfig, clients: IssuerClients, user: SettingUser) {
+  const tenants = tenantAccess(
+    { writerRole: config.writerRole, externalId: requireSetting(config, "externalId", user) },
+    clients,
+  );
+  const openCa = clients.openCa ?? caOpener(config, requireSetting(config, "ca", user), clients);
+  return { tenants, openCa };
+}
+
 /** Opens the CA adapter `LAMBDA_SVID_CA` names, with the given rate limiters. */
 function caOpener(
   config: IssuerConfig,
+  source: CaSource,
   clients: IssuerClients,
 ): (rates: { issueRate: Limiter; getRate: Limiter }) => Promise<CertificateAuthority> {
   let pca = clients.pca;
   return async (rates) => {
-    if (config.ca.kind === "local")
-      return LocalCertificateAuthority.open(config.ca.directory, config.trustDomain);
+    if (source.kind === "local")
+      return LocalCertificateAuthority.open(source.directory, config.trustDomain);
     pca ??= new ACMPCAClient({ maxAttempts: 6 });
     return new AcmPcaCertificateAuthority({
       client: pca,
-      arn: config.ca.arn,
+      arn: source.arn,
       trustDomain: config.trustDomain,
       firstPollMs: config.caFirstPollMs,
       ...rates,
@@ -159,7 +183,7 @@ export function organizationsClient(clients: IssuerClients): OrganizationsClient
  * const sm = await tenantAccess(config, {}).secretsManager(identity);
  */
 export function tenantAccess(
-  config: Pick<IssuerConfig, "writerRole" | "externalId">,
+  config: Pick<TenantSettings, "writerRole" | "externalId">,
   clients: IssuerClients,
 ): TenantAccess {
   return new TenantAccess({
@@ -249,6 +273,7 @@ export interface Worker {
  * invocations for {@link CA_REUSE_MS}.
  *
  * @throws {QueueError} `NOT_CONFIGURED` when the table or the dead-letter queue is not configured.
+ * @throws {ConfigError} naming `LAMBDA_SVID_EXTERNAL_ID` or `LAMBDA_SVID_CA` (unless `clients.openCa` is given) when unset, as required by the worker.
  * @example
  * const worker = createWorker(loadIssuerConfig(process.env));
  * return (await worker.handle(event.Records, () => context.getRemainingTimeInMillis(), logger)).batchItemFailures;
@@ -258,6 +283,8 @@ export function createWorker(
   clients: IssuerClients = {},
   now: () => Date = () => new Date(),
 ): Worker {
+  // First: the planner's environment lacks these, and their refusal names the worker.
+  const { tenants, openCa } = signing(config, clients, SettingUser.WORKER);
   const table = required(config.queue.stateTable, "LAMBDA_SVID_STATE_TABLE");
   const deadLetterQueueUrl = required(
     config.queue.deadLetterQueueUrl,
@@ -275,8 +302,6 @@ export function createWorker(
   };
   const store = new IssuerStore(dynamodb, table);
   const sqs = clients.sqs ?? new SQSClient({});
-  const tenants = tenantAccess(config, clients);
-  const openCa = clients.openCa ?? caOpener(config, clients);
   let ca: { adapter: Promise<CertificateAuthority>; openedAt: number } | undefined;
   return {
     async handle(records, remainingMs, logger) {

@@ -1,6 +1,13 @@
 import { parseTrustDomain, SpiffeIdError, type TrustDomain } from "../../layers/spiffe/index.ts";
 import { SVID_SECRET_NAME_SPEC } from "../../layers/svid-secret/index.ts";
-import { Catalogue, type Env, variable } from "../../lib/config/index.ts";
+import {
+  Catalogue,
+  ConfigError,
+  type Env,
+  expectedText,
+  type VariableSpec,
+  variable,
+} from "../../lib/config/index.ts";
 import { IdTemplateError } from "./errors.ts";
 import { IdTemplate } from "./identity.ts";
 
@@ -35,9 +42,11 @@ export interface IssuerConfig {
   trustDomain: TrustDomain;
   registry: RegistrySource;
   tagKeys: AccountTagKeys;
-  ca: CaSource;
+  /** Unset for the planner, which never signs; see {@link requireSetting}. */
+  ca: CaSource | undefined;
   writerRole: string;
-  externalId: string;
+  /** Unset for the planner, which never opens a tenant account; see {@link requireSetting}. */
+  externalId: string | undefined;
   secretName: string;
   secretFormat: SecretFormat;
   kmsKeyId: string | undefined;
@@ -112,8 +121,9 @@ export const ISSUER_CATALOGUE = new Catalogue(
     }),
     variable({
       name: "LAMBDA_SVID_CA",
-      kind: "required",
+      kind: "string",
       expected: "acm-pca:<certificate-authority-arn> or local:<directory>",
+      whenUnset: "required by the workers and direct runs",
       description:
         "the CA that signs: an AWS Private CA, or the project's local CA in a directory (the local demo)",
     }),
@@ -122,12 +132,14 @@ export const ISSUER_CATALOGUE = new Catalogue(
       kind: "string",
       default: "lambda-svid-writer",
       pattern: { test: /^[\w+=,.@-]{1,64}$/, expected: "an IAM role name" },
-      description: "the role name the workers assume in every tenant account",
+      description:
+        "the role name the workers and direct runs assume in every tenant account (the planner never does)",
     }),
     variable({
       name: "LAMBDA_SVID_EXTERNAL_ID",
-      kind: "required",
+      kind: "string",
       expected: "the ExternalId the tenant writer roles require",
+      whenUnset: "required by the workers and direct runs",
       pattern: {
         test: /^[\w+=,.@:/-]{2,1224}$/,
         expected: "2 to 1224 characters of [\\w+=,.@:/-]",
@@ -441,22 +453,88 @@ export function readLifetime(r: IssuerReader): Pick<IssuerConfig, "validityMs" |
   };
 }
 
+/** How tenant accounts are opened and which secret is the SVID's. */
+export interface TenantSettings {
+  writerRole: string;
+  externalId: string;
+  secretName: string;
+}
+
 /**
  * Reads how tenant accounts are opened and which secret is the SVID's: the
- * writer role, its ExternalId, the secret name.
+ * writer role, its ExternalId, the secret name. With `ifSet`, an unset
+ * ExternalId is `undefined` instead of refused (the planner opens no tenant
+ * account; what does requires it with {@link requireSetting}).
  *
- * @throws {ConfigError} naming the first bad variable (never echoing the ExternalId).
+ * @throws {ConfigError} naming the first bad variable (never echoing the ExternalId), or the unset ExternalId without `ifSet`.
  * @example
  * const access = readTenantSettings(ISSUER_CATALOGUE.reader(process.env));
  */
+export function readTenantSettings(r: IssuerReader): TenantSettings;
 export function readTenantSettings(
   r: IssuerReader,
-): Pick<IssuerConfig, "writerRole" | "externalId" | "secretName"> {
+  options: { ifSet: true },
+): Omit<TenantSettings, "externalId"> & { externalId: string | undefined };
+export function readTenantSettings(
+  r: IssuerReader,
+  options?: { ifSet: true },
+): Omit<TenantSettings, "externalId"> & { externalId: string | undefined } {
+  const externalId = r.read("LAMBDA_SVID_EXTERNAL_ID");
+  if (externalId === undefined && !options?.ifSet) throw unset("LAMBDA_SVID_EXTERNAL_ID");
   return {
     writerRole: r.read("LAMBDA_SVID_WRITER_ROLE"),
-    externalId: r.read("LAMBDA_SVID_EXTERNAL_ID"),
+    externalId,
     secretName: r.read("LAMBDA_SVID_SECRET_NAME"),
   };
+}
+
+/** The configuration fields the planner runs without, and the variable each comes from. */
+const ROLE_SETTINGS = {
+  ca: "LAMBDA_SVID_CA",
+  externalId: "LAMBDA_SVID_EXTERNAL_ID",
+} as const;
+
+/** Who needs a setting the planner runs without, as a refusal names them. */
+export const SettingUser = {
+  WORKER: "the worker",
+  DIRECT_RUN: "a direct run",
+} as const;
+export type SettingUser = (typeof SettingUser)[keyof typeof SettingUser];
+
+/**
+ * A setting the planner runs without (the CA, the ExternalId), required by
+ * the part about to use it: loaded as optional so the planner is deployed
+ * without them, refused when the worker or a direct run is built without
+ * them, before any work.
+ *
+ * @throws {ConfigError} naming the variable and `user` when the setting is unset:
+ *   `config: LAMBDA_SVID_CA is ""; expected acm-pca:<certificate-authority-arn> or local:<directory> (required by the worker)`.
+ * @example
+ * const ca = requireSetting(config, "ca", SettingUser.WORKER); // CaSource
+ */
+export function requireSetting<K extends keyof typeof ROLE_SETTINGS>(
+  config: Pick<IssuerConfig, K>,
+  field: K,
+  user: SettingUser,
+): NonNullable<IssuerConfig[K]> {
+  const value = config[field];
+  if (value === undefined || value === null) throw unset(ROLE_SETTINGS[field], user);
+  return value as NonNullable<IssuerConfig[K]>;
+}
+
+/** The refusal of an unset variable, by its declared expectation; the empty value shows nothing secret. */
+function unset(
+  name: (typeof ROLE_SETTINGS)[keyof typeof ROLE_SETTINGS],
+  user?: SettingUser,
+): ConfigError {
+  // What the value is, not its character set: the set is what a malformed value's refusal names.
+  const spec: VariableSpec = ISSUER_CATALOGUE.spec(name);
+  const expected = spec.kind === "string" && spec.expected ? spec.expected : expectedText(spec);
+  return new ConfigError(
+    name,
+    user === undefined ? expected : `${expected} (required by ${user})`,
+    "",
+  );
 }
 
 /**
@@ -481,7 +559,9 @@ export function readConcurrency(
 
 /**
  * Reads and validates the issuer's configuration once, at start. The handler
- * and `npm start` both call this, so they read the same variables.
+ * and `npm start` both call this, so they read the same variables. The CA and
+ * the ExternalId may be unset (the planner is deployed without them); the
+ * worker and a direct run require them when built ({@link requireSetting}).
  *
  * @throws {ConfigError} naming the first bad variable.
  * @example
@@ -491,11 +571,12 @@ export function loadIssuerConfig(env: Env = process.env): IssuerConfig {
   const r = ISSUER_CATALOGUE.reader(env);
   const identities = readIdentitySettings(r);
   const lifetime = readLifetime(r);
-  const tenants = readTenantSettings(r);
+  const tenants = readTenantSettings(r, { ifSet: true });
   const concurrency = readConcurrency(r);
+  // Checked when set, even where unused, so a bad value stops every part at start.
   const caText = r.read("LAMBDA_SVID_CA");
-  const ca = parseCa(caText);
-  if (ca === undefined) throw r.refuse("LAMBDA_SVID_CA", caText);
+  const ca = caText === undefined ? undefined : parseCa(caText);
+  if (caText !== undefined && ca === undefined) throw r.refuse("LAMBDA_SVID_CA", caText);
 
   return {
     ...identities,

@@ -19,7 +19,9 @@ const logger = new Logger({ serviceName: SERVICE });
 const metrics = new Metrics({ namespace: "LambdaSvid", serviceName: SERVICE });
 const tracer = new Tracer({ serviceName: SERVICE });
 
-// Validated once per container: a bad variable fails the init with its name.
+// Validated once per container: a bad variable fails the init with its name. The CA and the
+// ExternalId may be unset (the planner is deployed without them): the worker and a direct run
+// refuse to be built without them, on their first invocation, before any work.
 const config: IssuerConfig = loadIssuerConfig(process.env);
 // Built on first use, so a container builds only what its function calls.
 let planner: ReturnType<typeof createPlanner> | undefined;

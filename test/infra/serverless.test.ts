@@ -4,6 +4,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ISSUER_CATALOGUE } from "../../functions/issuer/config.ts";
 import { cloudFormationPolicy, PSEUDO_PARAMETERS } from "../../infra/policies/cloudformation.ts";
 import { PolicyTemplate } from "../../infra/policies/render.ts";
 import { syncerArtifact } from "../../infra/serverless/artifacts.ts";
@@ -102,25 +103,48 @@ describe("npm run package (offline, no AWS credentials, AWS endpoints closed)", 
     expect((fn.Code as { S3Key: string }).S3Key).toMatch(/\/lambda-svid-issuer\.zip$/);
   });
 
-  it("sets only variables the issuer reads, the ExternalId as a Secrets Manager reference", () => {
-    // The issuer's own settings, and the SVID secret name the contract's one reader reads for it.
-    const read = new Set(
-      ["functions/issuer/config.ts", "layers/svid-secret/name.ts"].flatMap(
-        (file) => source(file).match(/LAMBDA_SVID_[A-Z_]+/g) ?? [],
-      ),
-    );
-    for (const fn of ["IssuerLambdaFunction", "IssuerWorkerLambdaFunction"]) {
+  it("sets on each function only variables that function reads, the ExternalId as a Secrets Manager reference", () => {
+    // Everything the issuer's code reads is in its catalogue (the SVID secret name by its shared declaration).
+    const issuer = new Set(ISSUER_CATALOGUE.variables.map((v) => v.name));
+    // Read by signing, tenant writes and dead-lettering alone: the planner's role can do none of them.
+    const workersOnly = [
+      "LAMBDA_SVID_CA",
+      "LAMBDA_SVID_WRITER_ROLE",
+      "LAMBDA_SVID_EXTERNAL_ID",
+      "LAMBDA_SVID_DEAD_LETTER_QUEUE_URL",
+      "LAMBDA_SVID_MAX_RECEIVES",
+      "LAMBDA_SVID_WORKERS",
+    ];
+    for (const name of workersOnly) expect(issuer).toContain(name);
+    const reads = {
+      IssuerLambdaFunction: new Set([...issuer].filter((n) => !workersOnly.includes(n))),
+      IssuerWorkerLambdaFunction: issuer,
+    };
+    for (const [fn, read] of Object.entries(reads)) {
       const env = environment(fn);
       for (const name of Object.keys(env).filter((n) => n.startsWith("LAMBDA_SVID_")))
         expect(read, `${fn} ${name}`).toContain(name);
       expect(env, fn).toMatchObject({
         LAMBDA_SVID_TRUST_DOMAIN: "example.org",
-        LAMBDA_SVID_CA: `acm-pca:${EXAMPLE_PARAMS.caArn}`,
-        LAMBDA_SVID_EXTERNAL_ID: "{{resolve:secretsmanager:lambda-svid/external-id:SecretString}}",
         LAMBDA_SVID_SECRET_FORMAT: "string",
         LAMBDA_SVID_STATE_TABLE: { Ref: "IssuerStateTable" },
       });
     }
+    expect(environment("IssuerWorkerLambdaFunction")).toMatchObject({
+      LAMBDA_SVID_CA: `acm-pca:${EXAMPLE_PARAMS.caArn}`,
+      LAMBDA_SVID_WRITER_ROLE: "lambda-svid-writer",
+      LAMBDA_SVID_EXTERNAL_ID: "{{resolve:secretsmanager:lambda-svid/external-id:SecretString}}",
+    });
+    expect(Object.keys(environment("IssuerLambdaFunction")).sort()).toEqual([
+      "LAMBDA_SVID_KMS_KEY_ID",
+      "LAMBDA_SVID_REGISTRY",
+      "LAMBDA_SVID_SECRET_FORMAT",
+      "LAMBDA_SVID_SECRET_NAME",
+      "LAMBDA_SVID_STATE_TABLE",
+      "LAMBDA_SVID_TRUST_DOMAIN",
+      "LAMBDA_SVID_WORK_QUEUE_URL",
+      "POWERTOOLS_LOG_LEVEL",
+    ]);
   });
 
   it("names the work queue to the planner and the workers, the dead-letter queue to the workers", () => {

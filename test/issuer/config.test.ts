@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadIssuerConfig } from "../../functions/issuer/config.ts";
+import { createIssuer, createPlanner, createWorker } from "../../functions/issuer/compose.ts";
+import { loadIssuerConfig, requireSetting, SettingUser } from "../../functions/issuer/config.ts";
 import { IdTemplateReason } from "../../functions/issuer/errors.ts";
 import { ConfigError, ConfigReason } from "../../lib/config/index.ts";
 import { thrown } from "../support/thrown.ts";
@@ -88,7 +89,6 @@ describe("issuer configuration", () => {
     [{ LAMBDA_SVID_ID_TEMPLATE: "spiffe://{trustDomain}/{env}" }, "LAMBDA_SVID_ID_TEMPLATE"],
     [{ LAMBDA_SVID_ID_TEMPLATE: "spiffe://other.org/{service}" }, "LAMBDA_SVID_ID_TEMPLATE"],
     [{ LAMBDA_SVID_WRITER_ROLE: "bad role" }, "LAMBDA_SVID_WRITER_ROLE"],
-    [{ LAMBDA_SVID_EXTERNAL_ID: "" }, "LAMBDA_SVID_EXTERNAL_ID"],
     [{ LAMBDA_SVID_SECRET_FORMAT: "json" }, "LAMBDA_SVID_SECRET_FORMAT"],
   ])("a bad value stops with a message naming the variable: %j", (override, variable) => {
     const err = configError({ ...base, ...override });
@@ -140,5 +140,63 @@ describe("issuer configuration", () => {
   it("never echoes the ExternalId", () => {
     const err = configError({ ...base, LAMBDA_SVID_EXTERNAL_ID: "bad value with spaces" });
     expect(err.message).not.toContain("bad value");
+  });
+});
+
+describe("settings the planner runs without", () => {
+  const planner = {
+    LAMBDA_SVID_TRUST_DOMAIN: "example.org",
+    LAMBDA_SVID_STATE_TABLE: "state",
+    LAMBDA_SVID_WORK_QUEUE_URL: "http://127.0.0.1:9/000000000000/work",
+    LAMBDA_SVID_DEAD_LETTER_QUEUE_URL: "http://127.0.0.1:9/000000000000/dead-letter",
+  };
+  const CA_MISSING =
+    'config: LAMBDA_SVID_CA is ""; expected acm-pca:<certificate-authority-arn> or local:<directory>';
+  const EXTERNAL_ID_MISSING =
+    'config: LAMBDA_SVID_EXTERNAL_ID is ""; expected the ExternalId the tenant writer roles require';
+
+  it("loads without the CA and the ExternalId, and the planner builds", () => {
+    const c = loadIssuerConfig(planner);
+    expect(c.ca).toBeUndefined();
+    expect(c.externalId).toBeUndefined();
+    expect(() => createPlanner(c)).not.toThrow();
+  });
+
+  it("still refuses a malformed CA where it is not used", () => {
+    expect(configError({ ...planner, LAMBDA_SVID_CA: "vault:/x" }).variable).toBe("LAMBDA_SVID_CA");
+  });
+
+  it.each([
+    ["the worker", () => createWorker(loadIssuerConfig(planner))],
+    ["a direct run", () => createIssuer(loadIssuerConfig(planner))],
+  ])("%s refuses to be built without the ExternalId, naming itself", (user, build) => {
+    const err = thrown(build, ConfigError);
+    expect(err.variable).toBe("LAMBDA_SVID_EXTERNAL_ID");
+    expect(err.message).toBe(`${EXTERNAL_ID_MISSING} (required by ${user})`);
+  });
+
+  it.each([
+    ["the worker", createWorker],
+    ["a direct run", createIssuer],
+  ])("%s refuses to be built without the CA, naming itself", (user, create) => {
+    const config = loadIssuerConfig({ ...planner, LAMBDA_SVID_EXTERNAL_ID: "ext-id-123" });
+    const err = thrown(() => create(config), ConfigError);
+    expect(err.variable).toBe("LAMBDA_SVID_CA");
+    expect(err.message).toBe(`${CA_MISSING} (required by ${user})`);
+  });
+
+  it("needs no CA when the caller opens the CA itself", () => {
+    const config = loadIssuerConfig({ ...planner, LAMBDA_SVID_EXTERNAL_ID: "ext-id-123" });
+    const openCa = () => Promise.reject(new Error("not opened in this test"));
+    expect(() => createWorker(config, { openCa })).not.toThrow();
+  });
+
+  it("returns the setting when it is set", () => {
+    const config = loadIssuerConfig({ ...planner, ...base });
+    expect(requireSetting(config, "ca", SettingUser.WORKER)).toEqual({
+      kind: "local",
+      directory: "/tmp/ca",
+    });
+    expect(requireSetting(config, "externalId", SettingUser.DIRECT_RUN)).toBe("ext-id-123");
   });
 });

@@ -4,9 +4,8 @@
  * them would let a peer that every Go service refuses into this one. The lists
  * are allow-lists, so an algorithm nobody has reviewed is refused too.
  */
-import { AsnConvert, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
-import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import type { ParsedCertificate } from "./certificate.ts";
+import { contextTag, DerReader } from "./der.ts";
 import { SvidError, SvidReason } from "./errors.ts";
 
 const RSASSA_PSS = "1.2.840.113549.1.1.10";
@@ -36,6 +35,50 @@ const ALLOWED_SIGNATURES = new Map([
   ["1.3.101.112", "Ed25519"],
 ]);
 
+/**
+ * How node:crypto's `verify` checks the allowed algorithms other than
+ * RSASSA-PSS: its digest (`null` for Ed25519), the key type it needs, and
+ * whether the parameters are absent (RFC 5758 3.2, RFC 8410 3) or may also
+ * be NULL (RFC 4055 5).
+ */
+const NODE_VERIFY = new Map<
+  string,
+  { digest: string | null; keyType: string; nullParams: boolean }
+>([
+  ["1.2.840.10045.4.3.2", { digest: "sha256", keyType: "ec", nullParams: false }],
+  ["1.2.840.10045.4.3.3", { digest: "sha384", keyType: "ec", nullParams: false }],
+  ["1.2.840.10045.4.3.4", { digest: "sha512", keyType: "ec", nullParams: false }],
+  ["1.2.840.113549.1.1.11", { digest: "sha256", keyType: "rsa", nullParams: true }],
+  ["1.2.840.113549.1.1.12", { digest: "sha384", keyType: "rsa", nullParams: true }],
+  ["1.2.840.113549.1.1.13", { digest: "sha512", keyType: "rsa", nullParams: true }],
+  ["1.3.101.112", { digest: null, keyType: "ed25519", nullParams: false }],
+]);
+
+const DER_NULL = Buffer.from([0x05, 0x00]);
+
+/**
+ * The digest to give node:crypto's `verify` for a signature made with
+ * `algorithm` by a key of `keyType`: `null` for Ed25519, `undefined` when
+ * `verify` alone would not check it as OpenSSL's certificate verification
+ * does (RSASSA-PSS, whose parameters choose the padding; refused algorithms;
+ * a key of another type; parameters other than the RFC's).
+ *
+ * @example
+ * signatureDigest({ oid: "1.2.840.10045.4.3.2", parameters: undefined }, "ec"); // "sha256"
+ */
+export function signatureDigest(
+  algorithm: ParsedCertificate["signatureAlgorithm"],
+  keyType: string | undefined,
+): string | null | undefined {
+  const entry = NODE_VERIFY.get(algorithm.oid);
+  if (entry === undefined || entry.keyType !== keyType) return undefined;
+  const { parameters } = algorithm;
+  if (parameters !== undefined && !(entry.nullParams && parameters.equals(DER_NULL))) {
+    return undefined;
+  }
+  return entry.digest;
+}
+
 /** Names of refused algorithms that certificates still carry, so a message says more than an OID. */
 const REFUSED_SIGNATURES = new Map([
   ["1.2.840.113549.1.1.4", "md5WithRSAEncryption"],
@@ -55,33 +98,49 @@ const ALLOWED_CURVES = new Set(["prime256v1", "secp384r1", "secp521r1"]);
 const MIN_RSA_BITS = 2048;
 
 /**
- * RSASSA-PSS-params (RFC 4055 section 3.1). Absent fields take the RFC's
- * defaults (SHA-1, MGF1 with SHA-1, salt 20), all of which are refused.
+ * RSASSA-PSS-params (RFC 4055 section 3.1): the hash's and the mask
+ * generation's algorithm OIDs (with MGF1's parameters), the salt length.
+ * Absent fields take the RFC's defaults (SHA-1, MGF1 with SHA-1, salt 20), all
+ * of which are refused; the trailer field is read but OpenSSL checks it.
  */
-class PssParams {
-  hashAlgorithm?: AlgorithmIdentifier;
-  maskGenAlgorithm?: AlgorithmIdentifier;
-  saltLength?: number;
-  trailerField?: number;
+interface PssParams {
+  hashOid: string | undefined;
+  maskGen: { oid: string; parameters: Buffer | undefined } | undefined;
+  saltLength: number;
 }
-// Decorators applied as calls: the project compiles without experimentalDecorators.
-AsnType({ type: AsnTypeTypes.Sequence })(PssParams);
-AsnProp({ type: AlgorithmIdentifier, context: 0, optional: true })(
-  PssParams.prototype,
-  "hashAlgorithm",
-);
-AsnProp({ type: AlgorithmIdentifier, context: 1, optional: true })(
-  PssParams.prototype,
-  "maskGenAlgorithm",
-);
-AsnProp({ type: AsnPropTypes.Integer, context: 2, optional: true })(
-  PssParams.prototype,
-  "saltLength",
-);
-AsnProp({ type: AsnPropTypes.Integer, context: 3, optional: true })(
-  PssParams.prototype,
-  "trailerField",
-);
+
+/** @throws {DerError} when `parameters` is not an RSASSA-PSS-params encoding. */
+function readPssParams(parameters: Buffer): PssParams {
+  const outer = DerReader.of(parameters);
+  const seq = outer.sequence("RSASSA-PSS-params");
+  outer.finish();
+  const field = (n: number, what: string) =>
+    seq.peekTag() === contextTag(n, true) ? seq.explicit(n, what) : undefined;
+  const hash = field(0, "hashAlgorithm");
+  const hashOid = hash === undefined ? undefined : readAlgorithmId(hash).oid;
+  const mgf = field(1, "maskGenAlgorithm");
+  const maskGen = mgf === undefined ? undefined : readAlgorithmId(mgf);
+  const salt = field(2, "saltLength");
+  const saltLength = salt === undefined ? 20 : salt.smallInteger("", -MAX_INT32, MAX_INT32);
+  salt?.finish();
+  const trailer = field(3, "trailerField");
+  trailer?.smallInteger("", -MAX_INT32, MAX_INT32);
+  trailer?.finish();
+  seq.finish();
+  return { hashOid, maskGen, saltLength };
+}
+
+const MAX_INT32 = 2 ** 31 - 1;
+
+/** An AlgorithmIdentifier, alone in `r`: its OID and the whole encoding of its parameters. */
+function readAlgorithmId(r: DerReader): { oid: string; parameters: Buffer | undefined } {
+  const seq = r.sequence("");
+  r.finish();
+  const oid = seq.oid("algorithm");
+  const parameters = seq.done ? undefined : seq.raw("parameters");
+  seq.finish();
+  return { oid, parameters };
+}
 
 /**
  * Refuses a certificate whose own signature uses an algorithm outside the
@@ -110,21 +169,23 @@ export function checkSignatureAlgorithm(cert: ParsedCertificate, where: string):
 function pssRefusal(parameters: Buffer | undefined): string | undefined {
   let params: PssParams;
   try {
-    params = parameters === undefined ? new PssParams() : AsnConvert.parse(parameters, PssParams);
+    params =
+      parameters === undefined
+        ? { hashOid: undefined, maskGen: undefined, saltLength: 20 }
+        : readPssParams(parameters);
   } catch {
     return "RSASSA-PSS with unreadable parameters";
   }
-  const hashOid = params.hashAlgorithm?.algorithm;
+  const { hashOid, maskGen } = params;
   const hash = hashOid === undefined ? undefined : PSS_HASHES[hashOid];
   if (hash === undefined) {
     const name = hashOid === undefined ? "SHA-1" : (REFUSED_PSS_HASHES[hashOid] ?? hashOid);
     return `RSASSA-PSS with ${name}`;
   }
-  const mgf = params.maskGenAlgorithm;
   let mgfHash: string | undefined;
-  if (mgf?.algorithm === MGF1 && mgf.parameters) {
+  if (maskGen?.oid === MGF1 && maskGen.parameters) {
     try {
-      mgfHash = AsnConvert.parse(mgf.parameters, AlgorithmIdentifier).algorithm;
+      mgfHash = readAlgorithmId(DerReader.of(maskGen.parameters)).oid;
     } catch {
       mgfHash = undefined;
     }
@@ -132,9 +193,8 @@ function pssRefusal(parameters: Buffer | undefined): string | undefined {
   if (mgfHash !== hashOid) {
     return `RSASSA-PSS with ${hash.name} and a mask generation other than MGF1 with ${hash.name}`;
   }
-  const salt = params.saltLength ?? 20;
-  if (salt !== hash.bytes) {
-    return `RSASSA-PSS with ${hash.name} and a ${salt}-byte salt (want ${hash.bytes})`;
+  if (params.saltLength !== hash.bytes) {
+    return `RSASSA-PSS with ${hash.name} and a ${params.saltLength}-byte salt (want ${hash.bytes})`;
   }
   return undefined;
 }

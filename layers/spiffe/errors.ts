@@ -135,6 +135,46 @@ export class BundleError extends SpiffeError {
   }
 }
 
+/**
+ * Reasons the certificate reader refuses DER: encodings DER forbids (X.690
+ * section 10) and X.509 fields out of their range (RFC 5280 section 4.1).
+ * The detail names the field, e.g. `tbsCertificate.serialNumber`.
+ */
+export const DerReason = {
+  TRUNCATED: "der: element runs past the end of its container",
+  INDEFINITE_LENGTH: "der: indefinite length",
+  LENGTH_NOT_MINIMAL: "der: length not in its shortest form",
+  LENGTH_TOO_LARGE: "der: length of more than 4 bytes",
+  HIGH_TAG_NUMBER: "der: tag number of 31 or more",
+  UNEXPECTED_TAG: "der: unexpected tag",
+  TRAILING_DATA: "der: trailing data",
+  INTEGER_NOT_MINIMAL: "der: integer empty or not in its shortest form",
+  INTEGER_RANGE: "der: integer out of range",
+  BOOLEAN: "der: boolean is not one byte of 0x00 or 0xff",
+  BIT_STRING: "der: bit string with invalid unused bits",
+  OBJECT_IDENTIFIER: "der: malformed object identifier",
+  TIME: "der: time is not YYMMDDHHMMSSZ (UTCTime) or YYYYMMDDHHMMSSZ (GeneralizedTime)",
+  IA5_STRING: "der: IA5String has a byte above 0x7f",
+  NEGATIVE_SERIAL: "der: serial number is negative",
+  VERSION: "der: version is not v1, v2 or v3, or does not allow a field present",
+  SIGNATURE_ALGORITHM_MISMATCH: "der: signatureAlgorithm differs from tbsCertificate.signature",
+} as const;
+export type DerReason = (typeof DerReason)[keyof typeof DerReason];
+
+/**
+ * DER that is not a well-formed X.509 certificate. `ParsedCertificate` throws
+ * it; the bundle and chain parsers wrap it as the cause of their own
+ * `MALFORMED_CERTIFICATE` error.
+ */
+export class DerError extends SpiffeError {
+  declare readonly reason: DerReason;
+
+  constructor(reason: DerReason, detail: string) {
+    super(reason, detail);
+    this.name = "DerError";
+  }
+}
+
 /** Reasons an authorizer rejects a verified peer. */
 export const AuthorizationReason = {
   UNAUTHORIZED_ID: "authorizer: unexpected SPIFFE ID",

@@ -7,8 +7,8 @@
  * and Bundle). Verification builds paths from the presented chain to roots of
  * the bundle of the leaf ID's own trust domain only.
  *
- * Knows no product part and no AWS: imports Node, @peculiar's ASN.1/X.509
- * packages and nothing of the project, so it ships alone as `@lambda-svid/spiffe`.
+ * Knows no product part and no AWS: imports Node and nothing else (certificates
+ * are read by its own strict DER reader), so it ships alone as `@lambda-svid/spiffe`.
  *
  * @example
  * import { parseX509Svid, X509Bundle, tlsClientOptions, authorizeId } from "./layers/spiffe/index.ts";

@@ -1,12 +1,27 @@
 import {
+  CreateSecretCommand,
   DescribeSecretCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
-import type { ObservedCall } from "./handler.ts";
+import { ModelHttpHandler, type ObservedCall } from "./handler.ts";
 import { TENANT, withModel } from "./harness.ts";
+import { Principals } from "./principals.ts";
+import { SecretsManagerModel } from "./secrets.ts";
+
+/** Process CPU (ms) since `from`. */
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+}
+
+/** Spins until this process has used `ms` of CPU: a known amount, whatever else the machine runs. */
+function burn(ms: number): void {
+  const from = process.cpuUsage();
+  while (cpuMsSince(from) < ms) {}
+}
 
 describe("ModelHttpHandler", () => {
   it("throttles a share of calls during a burst with the service's own error, which the SDK retries past", async () => {
@@ -52,5 +67,40 @@ describe("ModelHttpHandler", () => {
       ]);
       expect(seen[0]?.answeredAt).toBe((seen[0]?.startedAt ?? 0) + 30);
     });
+  });
+
+  it("counts CPU its services and observer spend in the model's share, and the caller's CPU outside it", async () => {
+    const writeCpuMs = 40;
+    const observerCpuMs = 15;
+    const callerCpuMs = 40;
+    const principals = new Principals();
+    const secrets = new SecretsManagerModel({
+      // A write hook runs inside CreateSecret: a model operation that burns a known amount of CPU.
+      onWrite: () => burn(writeCpuMs),
+      behaviour: { latencyMs: { default: 0 }, quotas: {} },
+    });
+    const handler = new ModelHttpHandler([secrets], principals);
+    handler.observer = () => burn(observerCpuMs);
+    const sm = new SecretsManagerClient({
+      region: "us-east-1",
+      credentials: principals.longTerm(TENANT),
+      requestHandler: handler,
+    });
+    // The SDK loads and resolves its configuration on the first call: not part of what is measured.
+    await sm.send(new CreateSecretCommand({ Name: "warm", SecretString: "x" }));
+
+    const cpuFrom = process.cpuUsage();
+    const modelFrom = handler.cpu.ms;
+    await sm.send(new CreateSecretCommand({ Name: "measured", SecretString: "x" }));
+    burn(callerCpuMs);
+    const total = cpuMsSince(cpuFrom);
+    const model = handler.cpu.ms - modelFrom;
+    const caller = total - model;
+
+    expect(model).toBeGreaterThanOrEqual(writeCpuMs + observerCpuMs);
+    expect(caller).toBeGreaterThanOrEqual(callerCpuMs);
+    // The SDK's own CPU for one warm call is a few milliseconds; the model's burns are not in it.
+    expect(caller).toBeLessThan(callerCpuMs + Math.min(writeCpuMs, observerCpuMs));
+    expect(model).toBeLessThan(writeCpuMs + observerCpuMs + callerCpuMs);
   });
 });

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { HttpRequest } from "@smithy/types";
+import { CpuMeter } from "./cpu.ts";
 import { AwsError, SimError, SimReason } from "./errors.ts";
 import type { Principals } from "./principals.ts";
 import type { ServiceModel } from "./service.ts";
@@ -19,6 +20,12 @@ interface ModelResponse {
   statusCode: number;
   headers: Record<string, string>;
   body: Uint8Array;
+}
+
+/** A response and the error code it carries, if any. */
+interface Answer {
+  response: ModelResponse;
+  error: string | undefined;
 }
 
 /** Requests seen, by `"Service Operation"`; throttled answers, and operations no model implements, counted apart. */
@@ -89,8 +96,13 @@ const ACCESS_KEY = /Credential=([^/]+)\//;
 export class ModelHttpHandler {
   readonly metadata = { handlerProtocol: "http/1.1" };
   readonly counts: CallCounts = { calls: new Map(), throttled: new Map(), unknown: new Map() };
-  /** Called after each request is answered. */
+  /** Called after each request is answered; its CPU is counted in {@link cpu}. */
   observer: ((call: ObservedCall) => void) | undefined;
+  /**
+   * The model's own CPU: reading requests, the services answering them (the CA's signing
+   * included, also kept in `PcaModel.signingMs`), writing answers, and the observer.
+   */
+  readonly cpu = new CpuMeter();
   private readonly bursts: ThrottlingBurst[] = [];
   private readonly byTarget = new Map<string, ServiceModel>();
   private readonly byHost = new Map<string, ServiceModel>();
@@ -100,6 +112,7 @@ export class ModelHttpHandler {
     private readonly principals: Principals,
   ) {
     for (const service of services) {
+      service.cpu = this.cpu;
       const p = service.protocol;
       if (p.kind === "json") this.byTarget.set(p.target, service);
       else this.byHost.set(p.host, service);
@@ -111,54 +124,93 @@ export class ModelHttpHandler {
     options?: { abortSignal?: AbortSignal | { aborted: boolean } },
   ): Promise<{ response: ModelResponse }> {
     const signal = options?.abortSignal as AbortSignal | undefined;
-    const { service, operation, input } = this.route(request);
+    // The model's work is metered in its synchronous stretches between the awaits (see cpu.ts):
+    // reading the request, answering it, and the observer; the sleeps and the SDK are not in them.
+    const { service, operation, input, account } = this.cpu.measure(() => this.read(request));
     const key = `${service.name} ${operation}`;
-    this.counts.calls.set(key, (this.counts.calls.get(key) ?? 0) + 1);
-    const account = this.callerAccount(request);
     const startedAt = Date.now();
     // Half the latency before the model answers and half after, in whole virtual milliseconds.
     const latency = service.latencyMs(operation);
     const before = Math.floor(latency / 2);
     await sleep(before, signal);
-    let response: ModelResponse;
-    let error: string | undefined;
-    try {
-      if (this.inBurst(key, startedAt) || !service.admit(operation, account)) {
-        this.counts.throttled.set(key, (this.counts.throttled.get(key) ?? 0) + 1);
-        throw new AwsError(service.throttling.code, service.throttling.message);
-      }
-      response = this.answer(
-        service,
-        operation,
-        await this.call(service, operation, input, account),
-      );
-    } catch (err) {
-      if (!(err instanceof AwsError)) throw err;
-      error = err.code;
-      response = this.error(service, err);
-    }
+    const { response, error } = await this.cpu.measure(() =>
+      this.respond(service, operation, input, account, key, startedAt),
+    );
     await sleep(latency - before, signal);
-    this.observer?.({
-      service: service.name,
-      operation,
-      account,
-      input,
-      startedAt,
-      answeredAt: Date.now(),
-      error,
-    });
+    const observer = this.observer;
+    if (observer !== undefined) {
+      const call: ObservedCall = {
+        service: service.name,
+        operation,
+        account,
+        input,
+        startedAt,
+        answeredAt: Date.now(),
+        error,
+      };
+      this.cpu.measure(() => observer(call));
+    }
     return { response };
   }
 
-  /** The model's answer; an operation it does not implement is counted and answered as AWS answers an unknown one. */
-  private async call(
+  /** Routes and counts the request and finds the calling account. */
+  private read(request: HttpRequest): {
+    service: ServiceModel;
+    operation: string;
+    input: Record<string, unknown>;
+    account: string;
+  } {
+    const { service, operation, input } = this.route(request);
+    const key = `${service.name} ${operation}`;
+    this.counts.calls.set(key, (this.counts.calls.get(key) ?? 0) + 1);
+    return { service, operation, input, account: this.callerAccount(request) };
+  }
+
+  /**
+   * The answer, throttled or from the model; an operation that waits (a long poll) answers
+   * through a promise whose last stretch is metered when it runs.
+   */
+  private respond(
     service: ServiceModel,
     operation: string,
     input: Record<string, unknown>,
     account: string,
-  ): Promise<unknown> {
+    key: string,
+    at: number,
+  ): Answer | Promise<Answer> {
     try {
-      return await service.call(operation, input, account);
+      if (this.inBurst(key, at) || !service.admit(operation, account)) {
+        this.counts.throttled.set(key, (this.counts.throttled.get(key) ?? 0) + 1);
+        throw new AwsError(service.throttling.code, service.throttling.message);
+      }
+      const output = this.call(service, operation, input, account);
+      if (output instanceof Promise) {
+        return output.then(
+          (out: unknown) => this.cpu.measure(() => this.answer(service, operation, out)),
+          (err: unknown) => this.cpu.measure(() => this.failed(service, err)),
+        );
+      }
+      return this.answer(service, operation, output);
+    } catch (err) {
+      return this.failed(service, err);
+    }
+  }
+
+  /** An {@link AwsError} answered in the service's shape; anything else is the model's own failure. */
+  private failed(service: ServiceModel, err: unknown): Answer {
+    if (!(err instanceof AwsError)) throw err;
+    return { response: this.error(service, err), error: err.code };
+  }
+
+  /** The model's answer; an operation it does not implement is counted and answered as AWS answers an unknown one. */
+  private call(
+    service: ServiceModel,
+    operation: string,
+    input: Record<string, unknown>,
+    account: string,
+  ): unknown {
+    try {
+      return service.call(operation, input, account);
     } catch (err) {
       if (!(err instanceof SimError && err.reason === SimReason.UNKNOWN_OPERATION)) throw err;
       const key = `${service.name} ${operation}`;
@@ -219,24 +271,30 @@ export class ModelHttpHandler {
     return this.principals.accountOf(accessKey);
   }
 
-  private answer(service: ServiceModel, operation: string, output: unknown): ModelResponse {
+  private answer(service: ServiceModel, operation: string, output: unknown): Answer {
     const p = service.protocol;
     const requestId = randomUUID();
     if (p.kind === "json") {
       return {
-        statusCode: 200,
-        headers: {
-          "content-type": `application/x-amz-json-${p.version}`,
-          "x-amzn-requestid": requestId,
+        response: {
+          statusCode: 200,
+          headers: {
+            "content-type": `application/x-amz-json-${p.version}`,
+            "x-amzn-requestid": requestId,
+          },
+          body: Buffer.from(JSON.stringify(output ?? {})),
         },
-        body: Buffer.from(JSON.stringify(output ?? {})),
+        error: undefined,
       };
     }
     const xml = `<${operation}Response xmlns="${p.xmlns}"><${operation}Result>${toXml(output)}</${operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
     return {
-      statusCode: 200,
-      headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
-      body: Buffer.from(xml),
+      response: {
+        statusCode: 200,
+        headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
+        body: Buffer.from(xml),
+      },
+      error: undefined,
     };
   }
 

@@ -3,6 +3,7 @@
  * per operation, its quotas and the error it throttles with, and a table of
  * operations that answer a parsed input for a calling account.
  */
+import { CpuMeter } from "./cpu.ts";
 import { AwsError, SimError, SimReason } from "./errors.ts";
 import { type Quota, Quotas } from "./quota.ts";
 
@@ -18,7 +19,11 @@ export type Protocol =
     }
   | { kind: "query" /** First label of the endpoint's host name. */; host: string; xmlns: string };
 
-/** One operation: the parsed input and the calling account in, the output object out (or an {@link AwsError} thrown). */
+/**
+ * One operation: the parsed input and the calling account in, the output object out (or an
+ * {@link AwsError} thrown); one that waits answers a promise and meters what it runs after
+ * its awaits in {@link ServiceModel.cpu}.
+ */
 export type Operation = (input: Record<string, unknown>, account: string) => unknown;
 
 /** Latency (ms) and quota per operation; `default` applies to operations not named. */
@@ -42,6 +47,11 @@ export interface ServiceBehaviour {
  */
 export abstract class ServiceModel {
   private readonly quotas: Quotas;
+  /**
+   * Where the model's CPU is counted; the handler that serves this model gives it its own.
+   * An operation that awaits measures its stretches after an await here itself.
+   */
+  cpu = new CpuMeter();
   protected abstract readonly operations: Readonly<Record<string, Operation>>;
 
   constructor(

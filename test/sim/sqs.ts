@@ -336,10 +336,14 @@ export class SqsModel extends ServiceModel {
       Number(input.VisibilityTimeout ?? queue.options.visibilityTimeoutSeconds ?? 30) * 1000;
     const waitUntil = Date.now() + Number(input.WaitTimeSeconds ?? 0) * 1000;
     for (;;) {
-      const got = this.take(queue, max, visibilityMs);
-      if (got.length > 0 || Date.now() >= waitUntil) {
-        return { Messages: got.map((m) => this.wire(m, input)) };
-      }
+      // The first pass runs inside the handler's metered stretch; a pass after a wait is metered here.
+      const answer = this.cpu.measure(() => {
+        const got = this.take(queue, max, visibilityMs);
+        return got.length > 0 || Date.now() >= waitUntil
+          ? { Messages: got.map((m) => this.wire(m, input)) }
+          : undefined;
+      });
+      if (answer !== undefined) return answer;
       await this.waitForMessages(queue, waitUntil);
     }
   }

@@ -5,7 +5,10 @@
  * between two reads taken at the start and end of a synchronous stretch is
  * that stretch's own (the garbage collection it triggers included); the
  * stretches the model runs are measured that way and added up. What is not
- * in a stretch (the SDK, the issuer, timers firing) stays outside.
+ * in a stretch (the SDK, the issuer, timers firing) stays outside. The process
+ * CPU counts every thread: background work (V8's concurrent marking, libuv's
+ * pool) that overlaps a stretch is counted in it, whoever caused it; the model
+ * and the issuer's minting and signing start none of it themselves.
  */
 
 /**

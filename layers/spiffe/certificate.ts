@@ -347,14 +347,66 @@ function readGeneralName(r: DerReader, what: string): { tag: number; value: stri
   const tag = r.peekTag();
   if (tag === URI || tag === DNS) return { tag, value: r.ia5String(what, tag) };
   if (tag !== undefined && OTHER_NAMES.has(tag)) {
-    // The IA5String and OID choices are checked, as a SAN that another parser refuses must not pass here.
-    if (tag === contextTag(1, false)) r.ia5String(what, tag);
-    else if (tag === contextTag(8, false)) r.oid(what, tag);
-    else r.next(what, tag);
+    // Read to their structure as OpenSSL reads them: a SAN extension it cannot
+    // decode has no names for it, so none may pass here either.
+    readOtherName(r, what, tag);
     return { tag, value: undefined };
   }
   if (tag === undefined) r.next(what);
   return r.fail(DerReason.UNEXPECTED_TAG, what, `tag 0x${(tag as number).toString(16)}`);
+}
+
+/** DirectoryString's choices (RFC 5280 4.1.2.4): Teletex, Printable, Universal, UTF8 and BMP strings. */
+const DIRECTORY_STRINGS = new Set([0x14, 0x13, 0x1c, 0x0c, 0x1e]);
+
+function readOtherName(r: DerReader, what: string, tag: number): void {
+  switch (tag) {
+    case contextTag(1, false):
+      r.ia5String(what, tag);
+      return;
+    case contextTag(8, false):
+      r.oid(what, tag);
+      return;
+    case contextTag(7, false):
+      r.next(what, tag);
+      return;
+    case contextTag(0, true): {
+      const other = r.sequence(what, undefined, tag);
+      other.oid("type-id");
+      const value = other.explicit(0, "value");
+      value.next("");
+      value.finish();
+      other.finish();
+      return;
+    }
+    case contextTag(4, true): {
+      const name = r.explicit(4, what);
+      readName(name, "");
+      name.finish();
+      return;
+    }
+    case contextTag(5, true): {
+      const edi = r.sequence(what, undefined, tag);
+      if (edi.peekTag() === contextTag(0, true))
+        readDirectoryString(edi.explicit(0, "nameAssigner"));
+      readDirectoryString(edi.explicit(1, "partyName"));
+      edi.finish();
+      return;
+    }
+    default: {
+      // x400Address: an ORAddress, whose parts OpenSSL keeps undecoded; they must still be DER.
+      const address = r.sequence(what, undefined, tag);
+      for (let i = 0; !address.done; i++) address.next(`[${i}]`);
+    }
+  }
+}
+
+function readDirectoryString(r: DerReader): void {
+  const el = r.next("");
+  if (!DIRECTORY_STRINGS.has(el.tag)) {
+    r.fail(DerReason.UNEXPECTED_TAG, "", `tag 0x${el.tag.toString(16)}`);
+  }
+  r.finish();
 }
 
 function readGeneralNames(r: DerReader): { uris: string[]; dns: string[] } {

@@ -159,6 +159,15 @@ const malformed: Array<{ name: string; make: (der: Buffer) => Buffer; error: str
     error: `${DerReason.UNEXPECTED_TAG}: subjectAltName[0] (tag 0x89)`,
   },
   {
+    // Found by the mutation property: OpenSSL cannot decode such a SAN, so it sees no names in it.
+    name: "a GeneralName whose otherName contents are not an otherName",
+    make: (der) =>
+      edit(der, [...EXTN_VALUE(3, false), 0, 0], (old) =>
+        Buffer.concat([hex("a0"), old.subarray(1)]),
+      ),
+    error: `${DerReason.UNEXPECTED_TAG}: subjectAltName[0].type-id (tag 0x73, want 0x06)`,
+  },
+  {
     name: "a tag number of 31 or more",
     make: (der) => edit(der, SERIAL, (old) => Buffer.concat([hex("1f"), old.subarray(1)])),
     error: `${DerReason.HIGH_TAG_NUMBER}: tbsCertificate.serialNumber`,

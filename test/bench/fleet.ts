@@ -22,7 +22,6 @@
  * figure beside its goal (issue 11).
  */
 import "reflect-metadata";
-import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
@@ -49,6 +48,7 @@ import type { ObservedCall } from "../sim/handler.ts";
 import type { ModelSecret } from "../sim/secrets.ts";
 import { startEventSource } from "../support/event-source.ts";
 import { numericArgs } from "./emulator-env.ts";
+import { floorCpuMs } from "./floor.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -261,19 +261,6 @@ function cpuLine(cpu: CpuSplit, per: number): { issuer: number; text: string } {
     issuer,
     text: `the issuer's ${fixed(issuer)} ms = process ${each(cpu.process)} − the model's ${each(cpu.model)} (of which its CA's CSR checks and signing ${each(cpu.signing)}) − the simulation's bookkeeping ${each(cpu.bookkeeping)}`,
   };
-}
-
-/** P-256 key generation, one signature over a CSR-sized body, PKCS#8 PEM export: the least an identity costs (bench:issuer's floor). */
-function floorCpuMs(samples: number): number {
-  const body = randomBytes(300);
-  const from = process.cpuUsage();
-  for (let i = 0; i < samples; i++) {
-    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    sign("sha256", body, privateKey);
-    privateKey.export({ type: "pkcs8", format: "pem" });
-  }
-  const used = process.cpuUsage(from);
-  return (used.user + used.system) / 1000 / samples;
 }
 
 const noCpu: CpuSplit = { process: 0, model: 0, signing: 0, bookkeeping: 0 };

@@ -20,7 +20,6 @@
  * virtual clock) is `npm run bench:fleet`.
  */
 import "reflect-metadata";
-import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -59,6 +58,7 @@ import { type EventSource, startEventSource } from "../support/event-source.ts";
 import { type CaLatency, modelCaLatency } from "./ca-latency.ts";
 import { type CallKey, CallRecorder, type CallWindow } from "./calls.ts";
 import { benchEmulator, numericArgs } from "./emulator-env.ts";
+import { floorCpuMs } from "./floor.ts";
 
 const HOUR = 3_600_000;
 const opts = numericArgs({
@@ -385,19 +385,6 @@ async function localSigningCpuMs(
   for (const request of requests) await ca.sign(request);
   const used = process.cpuUsage(from);
   return (used.user + used.system) / 1000;
-}
-
-/** P-256 key generation, one signature over a CSR-sized body, PKCS#8 PEM export: the least an identity costs. */
-function floorCpuMs(samples: number): number {
-  const body = randomBytes(300);
-  const from = process.cpuUsage();
-  for (let i = 0; i < samples; i++) {
-    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    sign("sha256", body, privateKey);
-    privateKey.export({ type: "pkcs8", format: "pem" });
-  }
-  const used = process.cpuUsage(from);
-  return (used.user + used.system) / 1000 / samples;
 }
 
 const ms = (x: number) => `${x.toFixed(2)} ms`;

@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { SQSBatchItemFailure, SQSRecord } from "aws-lambda";
@@ -38,6 +39,8 @@ export interface IssuerClients {
   pca?: ACMPCAClient;
   dynamodb?: DynamoDBClient;
   sqs?: SQSClient;
+  /** The tenant clients' template: they share its settings and connection pool (see {@link TenantAccess}). */
+  secretsManager?: SecretsManagerClient;
   secretsManagerFactory?: SecretsManagerFactory;
   /**
    * Opens the signing backend with the given CA rate limiters; defaults to the
@@ -191,6 +194,7 @@ export function tenantAccess(
     roleName: config.writerRole,
     externalId: config.externalId,
     partition: partitionOf(process.env.AWS_REGION),
+    ...(clients.secretsManager ? { template: clients.secretsManager } : {}),
     ...(clients.secretsManagerFactory
       ? { secretsManagerFactory: clients.secretsManagerFactory }
       : {}),

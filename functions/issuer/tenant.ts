@@ -60,7 +60,14 @@ export interface TenantAccessOptions {
   externalId: string;
   /** The AWS partition of the tenant accounts (`aws`, `aws-cn`, `aws-us-gov`). */
   partition?: string;
-  /** Lets the caller configure the per-tenant clients (region, retries, middleware). */
+  /**
+   * The client whose resolved settings and connection pool every tenant client
+   * shares (it never sends anything itself); by default one built from the
+   * SDK's standard chain. Give it to point the tenant clients elsewhere (an
+   * emulator, a model of AWS) the way they are built in production.
+   */
+  template?: SecretsManagerClient;
+  /** Lets the caller wrap each tenant client (middleware in tests); it gets the shared settings to build on. */
   secretsManagerFactory?: SecretsManagerFactory;
 }
 
@@ -70,8 +77,6 @@ export interface TenantAccessOptions {
  * so CloudTrail in the tenant account shows both.
  */
 export class TenantAccess {
-  /** Owns the connection pool the tenant clients share and resolves their settings; never sends anything itself. */
-  private pool: SecretsManagerClient | undefined;
   private shared: TenantClientSettings | undefined;
 
   constructor(private readonly options: TenantAccessOptions) {}
@@ -111,11 +116,11 @@ export class TenantAccess {
     )(credentials, shared);
   }
 
-  /** The pool's own providers: the SDK memoizes each, so the chain runs once for all tenant clients. */
+  /** The template's own providers: the SDK memoizes each, so the chain runs once for all tenant clients. */
   private sharedSettings(): TenantClientSettings {
-    this.pool ??= new SecretsManagerClient({});
-    const c = this.pool.config;
-    this.shared ??= {
+    if (this.shared) return this.shared;
+    const c = (this.options.template ?? new SecretsManagerClient({})).config;
+    this.shared = {
       requestHandler: c.requestHandler,
       region: c.region,
       useFipsEndpoint: c.useFipsEndpoint,

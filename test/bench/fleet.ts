@@ -342,12 +342,8 @@ function containerClients(aws: ModelAws): IssuerClients {
     pca: new ACMPCAClient({ ...base, maxAttempts: 6 }),
     dynamodb: new DynamoDBClient(base),
     sqs: new SQSClient(base),
-    secretsManagerFactory: (credentials) =>
-      new SecretsManagerClient({
-        region: base.region,
-        credentials,
-        requestHandler: base.requestHandler,
-      }),
+    // The template: tenant clients are built from its resolved settings as in production.
+    secretsManager: new SecretsManagerClient(base),
   };
 }
 

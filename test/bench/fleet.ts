@@ -7,7 +7,10 @@
  * a virtual clock, real certificates from the modelled CA). The planner runs
  * on its hourly schedule for `--days`; the stand-in for Lambda's SQS event
  * source drains the work queue into `--workers` worker containers, each with
- * its own clients and its share of the CA rates. A few faults are injected:
+ * its own clients and its share of the CA rates. The event source's pollers
+ * are AWS's, not the function owner's: their ReceiveMessage and
+ * DeleteMessageBatch calls go to the modelled SQS directly (counted as calls,
+ * their CPU as the model's), not through an SDK client in this process. A few faults are injected:
  * an account's tags changed without an event, a tenant's secret deleted by
  * someone else, and a throttling burst on STS, Secrets Manager and the CA.
  *
@@ -250,9 +253,10 @@ function cpuSum(a: CpuSplit, b: CpuSplit): CpuSplit {
 }
 
 /**
- * One line of a CPU split per unit of work: the process's, the model's (its CA's signing apart),
+ * One line of a CPU split per unit of work: the process's, the model's (its CA's signing apart, and
+ * the SQS calls of Lambda's pollers, which are AWS's and reach the model without an SDK client),
  * the bookkeeping's, and the issuer's, which is the rest: the planner, the workers, the SDK, the
- * stand-in event source and the virtual clock's timers (still in it: an upper bound).
+ * stand-in event source's own batching and the virtual clock's timers (still in it: an upper bound).
  */
 function cpuLine(cpu: CpuSplit, per: number): { issuer: number; text: string } {
   const each = (x: number) => `${fixed(x / Math.max(per, 1))} ms`;
@@ -422,9 +426,8 @@ async function simulate(): Promise<void> {
     const idle: Worker[] = Array.from({ length: opts.workers }, () =>
       createWorker(config, containerClients(aws)),
     );
-    const sourceSqs = new SQSClient(aws.clientConfig());
     const source = startEventSource({
-      sqs: sourceSqs,
+      sqs: aws.pollerQueue(),
       queueUrl: workQueueUrl,
       batchSize: 1000,
       windowMs: 5_000,

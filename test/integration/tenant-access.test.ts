@@ -19,7 +19,9 @@ describe("tenant access", () => {
     const h = await issuerHarness({ accounts: 2 });
     const requestHandler = new NodeHttpHandler({ connectionTimeout: 5_000 });
     const template = new SecretsManagerClient({ requestHandler, maxAttempts: 2 });
-    const access = tenantAccess(h.config, { secretsManager: template });
+    const { writerRole, externalId } = h.config;
+    if (externalId === undefined) throw new Error("the harness sets LAMBDA_SVID_EXTERNAL_ID");
+    const access = tenantAccess({ writerRole, externalId }, { secretsManager: template });
     const [a, b] = h.tenantAccounts.map((account, i) => ({
       service: `svc${i}`,
       environment: "prod",

@@ -4,6 +4,8 @@
  * them, their Secrets Manager, and the one HTTP handler every SDK client of
  * the simulation is given.
  */
+import type { Message } from "@aws-sdk/client-sqs";
+import type { QueuePort } from "../support/event-source.ts";
 import { DynamoDbModel } from "./dynamodb.ts";
 import { ModelHttpHandler } from "./handler.ts";
 import { OrganizationsModel } from "./organizations.ts";
@@ -42,6 +44,11 @@ export interface ModelAws {
   readonly pca: PcaModel;
   readonly sqs: SqsModel;
   readonly dynamodb: DynamoDbModel;
+  /**
+   * The queue API Lambda's SQS pollers use, in the central account: straight to the model, as
+   * the pollers are AWS's (their CPU is not the function owner's); calls counted as requests.
+   */
+  pollerQueue(): QueuePort;
   /** SDK client configuration acting in `account` (default: the central account) against the model. */
   clientConfig(account?: string): {
     region: string;
@@ -90,6 +97,22 @@ export function createModelAws(options: ModelAwsOptions = {}): ModelAws {
     pca,
     sqs,
     dynamodb,
+    pollerQueue: () => ({
+      async receive(input) {
+        const out = (await handler.invoke(
+          "SQS",
+          "ReceiveMessage",
+          { ...input },
+          CENTRAL_ACCOUNT,
+        )) as {
+          Messages?: Message[];
+        };
+        return out.Messages ?? [];
+      },
+      async deleteBatch(input) {
+        await handler.invoke("SQS", "DeleteMessageBatch", { ...input }, CENTRAL_ACCOUNT);
+      },
+    }),
     clientConfig: (account = CENTRAL_ACCOUNT) => ({
       region: REGION,
       credentials: principals.longTerm(account),

@@ -4,6 +4,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { describe, expect, it } from "vitest";
 import { ModelHttpHandler, type ObservedCall } from "./handler.ts";
@@ -102,5 +103,38 @@ describe("ModelHttpHandler", () => {
     // The SDK's own CPU for one warm call is a few milliseconds; the model's burns are not in it.
     expect(caller).toBeLessThan(callerCpuMs + Math.min(writeCpuMs, observerCpuMs));
     expect(model).toBeLessThan(writeCpuMs + observerCpuMs + callerCpuMs);
+  });
+  it("answers AWS's own callers without an SDK client: Lambda's pollers receive and delete, counted and observed as requests", async () => {
+    await withModel({}, async (aws) => {
+      const seen: ObservedCall[] = [];
+      aws.handler.observer = (call) => seen.push(call);
+      const url = aws.sqs.createQueue("work");
+      const sqs = new SQSClient(aws.clientConfig());
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "one" }));
+      const poller = aws.pollerQueue();
+      const started = Date.now();
+      const messages = await poller.receive({ QueueUrl: url, MaxNumberOfMessages: 10 });
+      expect(messages.map((m) => m.Body)).toEqual(["one"]);
+      expect(Date.now() - started).toBe(aws.sqs.latencyMs("ReceiveMessage"));
+      await poller.deleteBatch({
+        QueueUrl: url,
+        Entries: [{ Id: "0", ReceiptHandle: messages[0]?.ReceiptHandle as string }],
+      });
+      expect(aws.sqs.depth(url)).toEqual({ visible: 0, inflight: 0 });
+      expect(seen.map((c) => `${c.service} ${c.operation}`)).toEqual([
+        "SQS SendMessage",
+        "SQS ReceiveMessage",
+        "SQS DeleteMessageBatch",
+      ]);
+      expect(aws.handler.counts.calls.get("SQS ReceiveMessage")).toBe(1);
+      expect(aws.handler.counts.calls.get("SQS DeleteMessageBatch")).toBe(1);
+      // A refusal is the service's error, as the SDK would have raised it.
+      await expect(
+        poller.deleteBatch({
+          QueueUrl: `${url}-absent`,
+          Entries: [{ Id: "0", ReceiptHandle: "x" }],
+        }),
+      ).rejects.toMatchObject({ code: "QueueDoesNotExist" });
+    });
   });
 });

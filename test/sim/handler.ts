@@ -22,10 +22,13 @@ interface ModelResponse {
   body: Uint8Array;
 }
 
-/** A response and the error code it carries, if any. */
-interface Answer {
-  response: ModelResponse;
-  error: string | undefined;
+/** What the model answered a call with: its output, or the AWS error it refused it with. */
+type Outcome = { output: unknown } | { error: AwsError };
+
+/** An {@link AwsError} is the service's answer; anything else is the model's own failure. */
+function failed(err: unknown): Outcome {
+  if (!(err instanceof AwsError)) throw err;
+  return { error: err };
 }
 
 /** Requests seen, by `"Service Operation"`; throttled answers, and operations no model implements, counted apart. */
@@ -106,6 +109,7 @@ export class ModelHttpHandler {
   private readonly bursts: ThrottlingBurst[] = [];
   private readonly byTarget = new Map<string, ServiceModel>();
   private readonly byHost = new Map<string, ServiceModel>();
+  private readonly byName = new Map<string, ServiceModel>();
 
   constructor(
     services: readonly ServiceModel[],
@@ -113,6 +117,7 @@ export class ModelHttpHandler {
   ) {
     for (const service of services) {
       service.cpu = this.cpu;
+      this.byName.set(service.name, service);
       const p = service.protocol;
       if (p.kind === "json") this.byTarget.set(p.target, service);
       else this.byHost.set(p.host, service);
@@ -127,13 +132,54 @@ export class ModelHttpHandler {
     // The model's work is metered in its synchronous stretches between the awaits (see cpu.ts):
     // reading the request, answering it, and the observer; the sleeps and the SDK are not in them.
     const { service, operation, input, account } = this.cpu.measure(() => this.read(request));
+    const outcome = await this.serve(service, operation, input, account, signal);
+    return {
+      response: this.cpu.measure(() =>
+        "error" in outcome
+          ? this.error(service, outcome.error)
+          : this.answer(service, operation, outcome.output),
+      ),
+    };
+  }
+
+  /**
+   * One call made by a stand-in for AWS's own side (Lambda's SQS poller), which in AWS runs
+   * on AWS's machines and costs the user no CPU: answered from the model without an SDK client
+   * or the HTTP framing, its CPU counted as the model's. It is counted, throttled, delayed and
+   * observed like a request; the output is the object the SDK would have deserialized.
+   *
+   * @example
+   * const out = await handler.invoke("SQS", "ReceiveMessage", { QueueUrl, MaxNumberOfMessages: 10 }, account);
+   */
+  async invoke(
+    serviceName: string,
+    operation: string,
+    input: Record<string, unknown>,
+    account: string,
+  ): Promise<unknown> {
+    const service = this.byName.get(serviceName);
+    if (service === undefined) throw new SimError(SimReason.UNKNOWN_SERVICE, serviceName);
+    this.cpu.measure(() => this.count(`${service.name} ${operation}`));
+    const outcome = await this.serve(service, operation, input, account, undefined);
+    if ("error" in outcome) throw outcome.error;
+    return outcome.output;
+  }
+
+  /** Latency, quota and the model's answer for one call, then the observer. */
+  private async serve(
+    service: ServiceModel,
+    operation: string,
+    input: Record<string, unknown>,
+    account: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome> {
     const key = `${service.name} ${operation}`;
     const startedAt = Date.now();
     // Half the latency before the model answers and half after, in whole virtual milliseconds.
     const latency = service.latencyMs(operation);
     const before = Math.floor(latency / 2);
     await sleep(before, signal);
-    const { response, error } = await this.cpu.measure(() =>
+    const outcome = await this.cpu.measure(() =>
       this.respond(service, operation, input, account, key, startedAt),
     );
     await sleep(latency - before, signal);
@@ -146,11 +192,15 @@ export class ModelHttpHandler {
         input,
         startedAt,
         answeredAt: Date.now(),
-        error,
+        error: "error" in outcome ? outcome.error.code : undefined,
       };
       this.cpu.measure(() => observer(call));
     }
-    return { response };
+    return outcome;
+  }
+
+  private count(key: string): void {
+    this.counts.calls.set(key, (this.counts.calls.get(key) ?? 0) + 1);
   }
 
   /** Routes and counts the request and finds the calling account. */
@@ -161,8 +211,7 @@ export class ModelHttpHandler {
     account: string;
   } {
     const { service, operation, input } = this.route(request);
-    const key = `${service.name} ${operation}`;
-    this.counts.calls.set(key, (this.counts.calls.get(key) ?? 0) + 1);
+    this.count(`${service.name} ${operation}`);
     return { service, operation, input, account: this.callerAccount(request) };
   }
 
@@ -177,7 +226,7 @@ export class ModelHttpHandler {
     account: string,
     key: string,
     at: number,
-  ): Answer | Promise<Answer> {
+  ): Outcome | Promise<Outcome> {
     try {
       if (this.inBurst(key, at) || !service.admit(operation, account)) {
         this.counts.throttled.set(key, (this.counts.throttled.get(key) ?? 0) + 1);
@@ -186,20 +235,14 @@ export class ModelHttpHandler {
       const output = this.call(service, operation, input, account);
       if (output instanceof Promise) {
         return output.then(
-          (out: unknown) => this.cpu.measure(() => this.answer(service, operation, out)),
-          (err: unknown) => this.cpu.measure(() => this.failed(service, err)),
+          (out: unknown) => ({ output: out }),
+          (err: unknown) => this.cpu.measure(() => failed(err)),
         );
       }
-      return this.answer(service, operation, output);
+      return { output };
     } catch (err) {
-      return this.failed(service, err);
+      return failed(err);
     }
-  }
-
-  /** An {@link AwsError} answered in the service's shape; anything else is the model's own failure. */
-  private failed(service: ServiceModel, err: unknown): Answer {
-    if (!(err instanceof AwsError)) throw err;
-    return { response: this.error(service, err), error: err.code };
   }
 
   /** The model's answer; an operation it does not implement is counted and answered as AWS answers an unknown one. */
@@ -271,30 +314,24 @@ export class ModelHttpHandler {
     return this.principals.accountOf(accessKey);
   }
 
-  private answer(service: ServiceModel, operation: string, output: unknown): Answer {
+  private answer(service: ServiceModel, operation: string, output: unknown): ModelResponse {
     const p = service.protocol;
     const requestId = randomUUID();
     if (p.kind === "json") {
       return {
-        response: {
-          statusCode: 200,
-          headers: {
-            "content-type": `application/x-amz-json-${p.version}`,
-            "x-amzn-requestid": requestId,
-          },
-          body: Buffer.from(JSON.stringify(output ?? {})),
+        statusCode: 200,
+        headers: {
+          "content-type": `application/x-amz-json-${p.version}`,
+          "x-amzn-requestid": requestId,
         },
-        error: undefined,
+        body: Buffer.from(JSON.stringify(output ?? {})),
       };
     }
     const xml = `<${operation}Response xmlns="${p.xmlns}"><${operation}Result>${toXml(output)}</${operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
     return {
-      response: {
-        statusCode: 200,
-        headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
-        body: Buffer.from(xml),
-      },
-      error: undefined,
+      statusCode: 200,
+      headers: { "content-type": "text/xml", "x-amzn-requestid": requestId },
+      body: Buffer.from(xml),
     };
   }
 

@@ -13,14 +13,42 @@
  */
 import {
   DeleteMessageBatchCommand,
+  type DeleteMessageBatchCommandInput,
   type Message,
   ReceiveMessageCommand,
+  type ReceiveMessageCommandInput,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSBatchItemFailure, SQSRecord } from "aws-lambda";
 
+/**
+ * How the event source reaches the queue: the SQS API through an SDK client,
+ * or (in the fleet simulation) the modelled SQS directly, since the pollers are
+ * AWS's and cost the function's owner no CPU.
+ */
+export interface QueuePort {
+  receive(input: ReceiveMessageCommandInput): Promise<Message[]>;
+  deleteBatch(input: DeleteMessageBatchCommandInput): Promise<void>;
+}
+
+/**
+ * @example
+ * const source = startEventSource({ queue: sqsPort(new SQSClient({})), queueUrl, ... });
+ */
+export function sqsPort(sqs: SQSClient): QueuePort {
+  return {
+    async receive(input) {
+      return (await sqs.send(new ReceiveMessageCommand(input))).Messages ?? [];
+    },
+    async deleteBatch(input) {
+      await sqs.send(new DeleteMessageBatchCommand(input));
+    },
+  };
+}
+
 export interface EventSourceOptions {
-  sqs: SQSClient;
+  /** The queue's API, or an SDK client to reach it through. */
+  sqs: SQSClient | QueuePort;
   queueUrl: string;
   /** Messages per invocation at most (the mapping's BatchSize). */
   batchSize: number;
@@ -67,18 +95,16 @@ export function startEventSource(options: EventSourceOptions): EventSource {
   const requests = { receives: 0, emptyReceives: 0, deletes: 0 };
   const errors: string[] = [];
   const arn = `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split("/").pop()}`;
+  const queue = "send" in options.sqs ? sqsPort(options.sqs) : options.sqs;
 
   const receive = async (max: number): Promise<Message[]> => {
-    const out = await options.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: options.queueUrl,
-        MaxNumberOfMessages: Math.min(10, max),
-        WaitTimeSeconds: options.waitSeconds ?? 1,
-        MessageSystemAttributeNames: ["All"],
-        MessageAttributeNames: ["All"],
-      }),
-    );
-    const messages = out.Messages ?? [];
+    const messages = await queue.receive({
+      QueueUrl: options.queueUrl,
+      MaxNumberOfMessages: Math.min(10, max),
+      WaitTimeSeconds: options.waitSeconds ?? 1,
+      MessageSystemAttributeNames: ["All"],
+      MessageAttributeNames: ["All"],
+    });
     if (messages.length > 0) requests.receives++;
     else requests.emptyReceives++;
     return messages;
@@ -106,15 +132,13 @@ export function startEventSource(options: EventSourceOptions): EventSource {
         const done = batch.filter((m) => !failed.has(m.MessageId as string));
         for (let i = 0; i < done.length; i += 10) {
           requests.deletes++;
-          await options.sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: options.queueUrl,
-              Entries: done.slice(i, i + 10).map((m, j) => ({
-                Id: String(j),
-                ReceiptHandle: m.ReceiptHandle as string,
-              })),
-            }),
-          );
+          await queue.deleteBatch({
+            QueueUrl: options.queueUrl,
+            Entries: done.slice(i, i + 10).map((m, j) => ({
+              Id: String(j),
+              ReceiptHandle: m.ReceiptHandle as string,
+            })),
+          });
         }
       } catch (err) {
         // A function error returns the whole batch to the queue after its visibility timeout.

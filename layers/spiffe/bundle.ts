@@ -77,15 +77,26 @@ export class X509Bundle implements X509BundleSource {
       if (block.type !== "CERTIFICATE") {
         throw new BundleError(BundleReason.NOT_A_CERTIFICATE, `block ${i} is ${block.type}`);
       }
-      roots.push(parseRoot(block.der, i));
+      const root = parseRoot(block.der, i);
+      requireOpenSslReads(root, `block ${i}`);
+      roots.push(root);
     }
     return X509Bundle.fromCertificates(td, roots);
   }
 
-  /** @throws {BundleError} when the list is empty or holds a non-CA certificate. */
+  /**
+   * Roots must be read by OpenSSL too: TLS options hand them to Node's TLS as
+   * its CAs, and a bundle is read rarely, so the cost does not matter here.
+   *
+   * @throws {BundleError} when the list is empty, holds a non-CA certificate,
+   *   or one OpenSSL refuses.
+   * @example
+   * X509Bundle.fromCertificates(parseTrustDomain("example.org"), parseCertificateChain(rootsPem));
+   */
   static fromCertificates(trustDomain: TrustDomain, roots: ParsedCertificate[]): X509Bundle {
     if (roots.length === 0) throw new BundleError(BundleReason.EMPTY, trustDomain.name);
     for (const [i, root] of roots.entries()) {
+      requireOpenSslReads(root, `certificate ${i}`);
       if (!root.isCA) throw new BundleError(BundleReason.NOT_A_CA, `certificate ${i}`);
     }
     return new X509Bundle(trustDomain, dedupe(roots));
@@ -162,5 +173,14 @@ function parseRoot(der: Buffer | undefined, index: number): ParsedCertificate {
     return new ParsedCertificate(der);
   } catch (cause) {
     throw new BundleError(BundleReason.MALFORMED_CERTIFICATE, `block ${index}`, { cause });
+  }
+}
+
+/** @throws {BundleError} `MALFORMED_CERTIFICATE` naming `where`, when OpenSSL refuses `root`. */
+function requireOpenSslReads(root: ParsedCertificate, where: string): void {
+  try {
+    root.x509;
+  } catch (cause) {
+    throw new BundleError(BundleReason.MALFORMED_CERTIFICATE, where, { cause });
   }
 }

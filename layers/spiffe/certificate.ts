@@ -1,4 +1,4 @@
-import { type KeyObject, verify, X509Certificate } from "node:crypto";
+import { createPublicKey, type KeyObject, verify, X509Certificate } from "node:crypto";
 import { signatureDigest } from "./algorithms.ts";
 import { type BitString, contextTag, DerReader, Tag } from "./der.ts";
 import { DerError, DerReason } from "./errors.ts";
@@ -48,8 +48,19 @@ export interface NameConstraintSet {
  * The parts of an X.509 certificate that SPIFFE verification needs, parsed once
  * by the library's own strict DER reader ({@link DerReader}), including what
  * Node does not expose (key usage bits, critical flags, name constraints).
- * Node's `X509Certificate` (OpenSSL) must accept the certificate too; it gives
- * the public key, and verifies the signatures `verify` is not given directly.
+ *
+ * OpenSSL's reading (Node's `X509Certificate`, {@link ParsedCertificate.x509})
+ * is built on first use, not here: the public key comes from the
+ * SubjectPublicKeyInfo bytes this reader delimited ({@link ParsedCertificate.spkiDer}),
+ * and signatures other than RSASSA-PSS are checked over the TBS bytes it
+ * delimited, so most certificates never need it. Where OpenSSL must accept
+ * the certificate too, the caller asks for `x509`: `verifyX509Svid` does so
+ * for every certificate of the chain it accepts (see `requireOpenSslReads`),
+ * and bundles for their roots.
+ *
+ * Immutable once built (its arrays and records are frozen), so one instance
+ * may be shared between chains; its buffers are views into `der`, which must
+ * not be written to.
  *
  * @example
  * const cert = new ParsedCertificate(der);
@@ -57,7 +68,10 @@ export interface NameConstraintSet {
  */
 export class ParsedCertificate {
   readonly der: Buffer;
-  readonly x509: X509Certificate;
+  /** DER of the SubjectPublicKeyInfo, exactly as the certificate carries it (a view into `der`). */
+  readonly spkiDer: Buffer;
+  /** The SubjectPublicKeyInfo's algorithm: for an EC key, `parameters` is its curve's OID (DER). */
+  readonly publicKeyAlgorithm: { oid: string; parameters: Buffer | undefined };
   readonly notBefore: Date;
   readonly notAfter: Date;
   /** Upper-case hex of the serial number's magnitude, as Node's `X509Certificate` prints it. */
@@ -82,11 +96,13 @@ export class ParsedCertificate {
   /** The bytes the issuer signed, as this reader delimits them, and the signature over them. */
   readonly #tbs: Buffer;
   readonly #signature: Buffer;
+  #publicKey: KeyObject | undefined;
+  #x509: X509Certificate | undefined;
 
   /**
    * @throws {DerError} when the DER is not a well-formed certificate;
-   *   Error when it repeats an extension or OpenSSL refuses it. Callers wrap
-   *   both in their own typed error.
+   *   Error when it repeats an extension. Callers wrap both in their own
+   *   typed error.
    */
   constructor(der: Buffer) {
     this.der = der;
@@ -125,8 +141,10 @@ export class ParsedCertificate {
     validity.finish();
     this.subjectDer = readName(tbs, "subject");
     this.subjectIsEmpty = this.subjectDer.length === 2;
-    const spki = tbs.sequence("subjectPublicKeyInfo");
-    readAlgorithm(spki.sequence("algorithm"));
+    const spkiElement = tbs.next("subjectPublicKeyInfo", Tag.SEQUENCE);
+    this.spkiDer = tbs.encoding(spkiElement);
+    const spki = tbs.within(spkiElement, tbs.join("subjectPublicKeyInfo"));
+    this.publicKeyAlgorithm = readAlgorithm(spki.sequence("algorithm"));
     noUnusedBits(spki.bitString("subjectPublicKey"), spki.join("subjectPublicKey"));
     spki.finish();
     for (const [n, what] of [
@@ -192,16 +210,44 @@ export class ParsedCertificate {
     }
     tbs.finish();
 
-    // After the strict read, so a refusal names the field rather than OpenSSL's view of it.
-    this.x509 = new X509Certificate(der);
-    this.basicConstraints = basicConstraints;
-    this.keyUsage = keyUsage;
-    this.extKeyUsage = extKeyUsage;
-    this.uriSans = uriSans;
-    this.dnsSans = dnsSans;
+    this.basicConstraints = freeze(basicConstraints);
+    this.keyUsage = freeze(keyUsage);
+    this.extKeyUsage = freeze(extKeyUsage);
+    this.uriSans = Object.freeze(uriSans) as string[];
+    this.dnsSans = Object.freeze(dnsSans) as string[];
     this.sanCritical = sanCritical;
-    this.nameConstraints = nameConstraints;
-    this.unhandledCriticalExtensions = unhandled;
+    this.nameConstraints = freezeNameConstraints(nameConstraints);
+    this.unhandledCriticalExtensions = Object.freeze(unhandled) as string[];
+    Object.freeze(this.signatureAlgorithm);
+    Object.freeze(this.publicKeyAlgorithm);
+  }
+
+  /**
+   * The subject public key, decoded from {@link spkiDer} on first use and
+   * kept: the bytes this reader delimited, not another parser's view of them.
+   *
+   * @throws Error (OpenSSL's) when the key cannot be decoded, e.g. an EC
+   *   point off its curve or an unknown algorithm.
+   * @example
+   * cert.publicKey.asymmetricKeyType; // "ec"
+   */
+  get publicKey(): KeyObject {
+    this.#publicKey ??= createPublicKey({ key: this.spkiDer, format: "der", type: "spki" });
+    return this.#publicKey;
+  }
+
+  /**
+   * Node's `X509Certificate` of the same DER: OpenSSL's reading, built on
+   * first use and kept. Asking for it is how a caller requires that OpenSSL
+   * accepts the certificate too.
+   *
+   * @throws Error (OpenSSL's, `code` `ERR_OSSL_...`) when OpenSSL refuses the DER.
+   * @example
+   * cert.x509.fingerprint256;
+   */
+  get x509(): X509Certificate {
+    this.#x509 ??= new X509Certificate(this.der);
+    return this.#x509;
   }
 
   /** The certificate as one PEM block. */
@@ -220,10 +266,19 @@ export class ParsedCertificate {
   /**
    * True when `issuer`'s subject is this certificate's issuer name and its key
    * made this certificate's signature. Whether `issuer` may sign certificates
-   * at all is checked separately, so that failure gets its own reason.
+   * at all is checked separately, so that failure gets its own reason. A key
+   * that cannot be decoded made no signature: a presented certificate with
+   * such a key is a dead end for path building, not a crash.
    */
   isIssuedBy(issuer: ParsedCertificate): boolean {
-    return this.issuerDer.equals(issuer.subjectDer) && this.#isSignedBy(issuer.x509.publicKey);
+    if (!this.issuerDer.equals(issuer.subjectDer)) return false;
+    let key: KeyObject;
+    try {
+      key = issuer.publicKey;
+    } catch {
+      return false;
+    }
+    return this.#isSignedBy(key);
   }
 
   /**
@@ -231,12 +286,13 @@ export class ParsedCertificate {
    * from, so no other parser's view of the certificate decides. RSASSA-PSS and
    * refused algorithms go to OpenSSL's certificate verification, which reads
    * their parameters (a refused one is then reported by its name, not as a
-   * missing issuer).
+   * missing issuer); a certificate OpenSSL cannot read has no signature it
+   * can check.
    */
   #isSignedBy(key: KeyObject): boolean {
     const digest = signatureDigest(this.signatureAlgorithm, key.asymmetricKeyType);
-    if (digest === undefined) return this.x509.verify(key);
     try {
+      if (digest === undefined) return this.x509.verify(key);
       return verify(digest, this.#tbs, key, this.#signature);
     } catch {
       return false;
@@ -247,6 +303,16 @@ export class ParsedCertificate {
   isSelfSigned(): boolean {
     return this.isIssuedBy(this);
   }
+}
+
+function freeze<T extends object | undefined>(value: T): T {
+  return value === undefined ? value : Object.freeze(value);
+}
+
+function freezeNameConstraints(set: NameConstraintSet | undefined): NameConstraintSet | undefined {
+  if (set === undefined) return undefined;
+  for (const list of Object.values(set)) Object.freeze(list);
+  return Object.freeze(set);
 }
 
 function readVersion(r: DerReader): number {

@@ -51,6 +51,8 @@ export function readJwksBundle(input: string | unknown): JwksBundle {
     let cert: ParsedCertificate;
     try {
       cert = new ParsedCertificate(Buffer.from(jwk.x5c[0], "base64"));
+      // Roots go to Node's TLS as its CAs (see X509Bundle.fromCertificates): OpenSSL must read them too.
+      cert.x509;
     } catch (cause) {
       throw new BundleError(BundleReason.MALFORMED_CERTIFICATE, `keys[${i}].x5c[0]`, { cause });
     }

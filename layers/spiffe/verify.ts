@@ -1,7 +1,7 @@
 import { checkPublicKey, checkSignatureAlgorithm } from "./algorithms.ts";
 import { X509Bundle, type X509BundleSource } from "./bundle.ts";
 import { KeyUsageFlags, type NameConstraintSet, type ParsedCertificate } from "./certificate.ts";
-import { type CertificateChainInput, parseCertificateChain } from "./chain.ts";
+import { type CertificateChainInput, parseCertificateChain, requireOpenSslReads } from "./chain.ts";
 import { SvidError, SvidReason } from "./errors.ts";
 import { parseSpiffeId, type SpiffeId } from "./id.ts";
 import { checkLeaf, type X509SvidUsage } from "./leaf.ts";
@@ -42,6 +42,7 @@ export interface VerifiedX509Svid {
  * bundle of the leaf ID's trust domain, plus the SPIFFE leaf and signing
  * certificate rules, the leaf's extended key usage for `opts.usage`, and the
  * allowed signature algorithms and key sizes on every certificate of the path.
+ * Every presented certificate must also be one OpenSSL reads.
  *
  * `bundle` may be a bundle, a set of bundles, or PEM roots taken to be the
  * roots of the leaf's own trust domain.
@@ -58,6 +59,11 @@ export function verifyX509Svid(
   opts: VerifyOptions = {},
 ): VerifiedX509Svid {
   const certs = parseCertificateChain(chain);
+  // Every presented certificate, not only the path's: the whole chain is what
+  // gets stored and loaded into Node's TLS. First, so the refusal is the one
+  // a chain OpenSSL cannot read always got. Bundle roots were read when the
+  // bundle was built.
+  requireOpenSslReads(certs);
   const leaf = certs[0] as ParsedCertificate;
   const id = checkLeaf(leaf, opts.usage);
   const roots = rootsFor(id, bundle);

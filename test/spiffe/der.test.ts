@@ -1,9 +1,10 @@
 /**
  * The SPIFFE library's own certificate reader: malformed DER refused with
  * exact messages, and on random mutations of real certificates either a typed
- * refusal or agreement with Node's X509Certificate (OpenSSL).
+ * refusal or agreement with Node's X509Certificate (OpenSSL); what the reader
+ * takes and OpenSSL refuses, verification refuses.
  */
-import { X509Certificate } from "node:crypto";
+import { type KeyObject, X509Certificate } from "node:crypto";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DerError, DerReason } from "../../layers/spiffe/errors.ts";
@@ -14,6 +15,7 @@ import {
   parseCertificateChain,
   SvidError,
   SvidReason,
+  verifyX509Svid,
   X509Bundle,
 } from "../../layers/spiffe/index.ts";
 import { type KeySpec, TestCa } from "../support/ca.ts";
@@ -388,7 +390,16 @@ function expectTypedRefusal(err: unknown): void {
   expect(known, `${cause.name}: ${cause.message}`).toBe(true);
 }
 
-describe("random mutations of a valid certificate: refused with a typed error, or read as OpenSSL reads them", () => {
+/** The key OpenSSL decodes, or `undefined` when it cannot decode it. */
+function decoded(key: () => KeyObject): KeyObject | undefined {
+  try {
+    return key();
+  } catch {
+    return undefined;
+  }
+}
+
+describe("random mutations of a valid certificate: refused with a typed error, read as OpenSSL reads them, or refused by verification when OpenSSL cannot read them", () => {
   const fixtures: Array<{ name: string; key: KeySpec; runs: number }> = [
     { name: "P-256 (ECDSA)", key: "P-256", runs: 3000 },
     { name: "RSA 2048 (PKCS#1 v1.5)", key: { rsa: 2048 }, runs: 800 },
@@ -401,6 +412,7 @@ describe("random mutations of a valid certificate: refused with a typed error, o
     const der = Buffer.from(leaf.cert.rawData);
     const issuer = new ParsedCertificate(Buffer.from(ca.root.cert.rawData));
     const issuerKey = issuer.x509.publicKey;
+    const bundle = X509Bundle.fromCertificates(ca.trustDomain, [issuer]);
     expect(new ParsedCertificate(der).isIssuedBy(issuer)).toBe(true);
     let accepted = 0;
     fc.assert(
@@ -414,12 +426,27 @@ describe("random mutations of a valid certificate: refused with a typed error, o
           return;
         }
         accepted++;
-        const node = new X509Certificate(bytes);
+        let node: X509Certificate;
+        try {
+          node = new X509Certificate(bytes);
+        } catch {
+          // Fields the reader keeps as DER (a name's values, an algorithm's
+          // parameters) that OpenSSL decodes and refuses: verification asks OpenSSL.
+          const err = thrown(() => verifyX509Svid([cert], bundle), SvidError);
+          expectTypedRefusal(err);
+          expect(err.message).toMatch(/^x509svid: certificate cannot be parsed: certificate 0: /);
+          return;
+        }
         expect(cert.serialNumber).toBe(node.serialNumber);
         expect(cert.notBefore.getTime()).toBe(new Date(node.validFrom).getTime());
         expect(cert.notAfter.getTime()).toBe(new Date(node.validTo).getTime());
         expect({ uris: cert.uriSans, dns: cert.dnsSans }).toEqual(nodeSans(node.subjectAltName));
         expect(cert.isIssuedBy(issuer)).toBe(node.verify(issuerKey));
+        // The reader's SubjectPublicKeyInfo bytes are the key OpenSSL finds in the certificate.
+        const ours = decoded(() => cert.publicKey);
+        const theirs = decoded(() => node.publicKey);
+        expect(ours === undefined).toBe(theirs === undefined);
+        if (ours !== undefined && theirs !== undefined) expect(ours.equals(theirs)).toBe(true);
       }),
       { numRuns: runs },
     );

@@ -250,6 +250,14 @@ function foreignSpki(type: "ec" | "ed448" | "dsa"): Uint8Array<ArrayBuffer> {
   return new Uint8Array(publicKey.export({ type: "spki", format: "der" }));
 }
 
+/** A P-256 key whose algorithm OID (id-ecPublicKey, ...3d 02 01) is made one nobody knows. */
+function undecodableSpki(): Uint8Array<ArrayBuffer> {
+  const spki = Buffer.from(foreignSpki("ec"));
+  const algorithm = Buffer.from("06072a8648ce3d0201", "hex");
+  spki[spki.indexOf(algorithm) + algorithm.length - 1] = 0x7f;
+  return new Uint8Array(spki);
+}
+
 /**
  * Go's crypto/x509 (under go-spiffe) refuses SHA-1 and MD5 signatures; this
  * verifier allow-lists algorithms and key sizes on every certificate of the
@@ -355,6 +363,11 @@ const algorithmRows: Array<{ name: string; spec: () => ChainSpec; error?: string
     name: "a DSA leaf key",
     spec: () => ({ leaf: { publicKey: foreignSpki("dsa") } }),
     error: `${SvidReason.KEY_ALGORITHM}: leaf has key type dsa`,
+  },
+  {
+    name: "a leaf key that cannot be decoded (an unknown key algorithm)",
+    spec: () => ({ leaf: { publicKey: undecodableSpki() } }),
+    error: `${SvidReason.KEY_ALGORITHM}: leaf has a public key that cannot be decoded`,
   },
 ];
 
@@ -576,6 +589,31 @@ describe("malformed input", () => {
     expect(err.message).toBe(
       "x509svid: certificate cannot be parsed: certificate 0: extension 2.5.29.17 appears more than once",
     );
+  });
+
+  it("a certificate the reader reads but OpenSSL refuses does not verify: Node's TLS could not load it", async () => {
+    // RFC 4514 hex: the subject's CN is an OCTET STRING. Names are compared as
+    // DER, so the reader takes it; OpenSSL allows only string types in names.
+    const svid = await root.svid("/a", { subject: "CN=#0403616263" });
+    expect(parseCertificateChain(svid.chainPem)[0]?.uriSans).toEqual(["spiffe://example.org/a"]);
+    const err = thrown(() => verifyX509Svid(svid.chainPem, root.bundle()), SvidError);
+    expect(err.reason).toBe(SvidReason.MALFORMED_CERTIFICATE);
+    expect(err.message).toMatch(/^x509svid: certificate cannot be parsed: certificate 0: error:/);
+    expect((err.cause as { code?: string }).code).toMatch(/^ERR_OSSL_/);
+  });
+
+  it("a presented certificate whose key cannot be decoded is a dead end, not a crash", async () => {
+    const inter = await root.intermediate();
+    const svid = await inter.svid("/a");
+    const [leafPem, interPem] = svid.chainPem.split(/(?<=-----END CERTIFICATE-----\n)/);
+    // Same name as the real intermediate, so path building asks its key; the
+    // EC key's algorithm OID (id-ecPublicKey, ...3d 02 01) made unknown.
+    const der = parseCertificateChain(interPem as string)[0]?.der as Buffer;
+    const algorithm = Buffer.from("06072a8648ce3d0201", "hex");
+    const broken = Buffer.from(der);
+    broken[broken.indexOf(algorithm) + algorithm.length - 1] = 0x7f;
+    const chain = [parseCertificateChain(leafPem as string)[0]?.der as Buffer, broken, der];
+    expect(verifyX509Svid(chain, root.bundle()).chain).toHaveLength(3);
   });
 
   it("rejects an empty chain", () => {

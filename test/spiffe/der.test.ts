@@ -327,6 +327,30 @@ describe("malformed DER is refused with the reader's reason and the field", () =
   });
 });
 
+describe("parsed CA certificates are kept between chains", () => {
+  it("the same CA DER gives the same frozen instance; a leaf is parsed anew", () => {
+    const caDer = Buffer.from(root.root.cert.rawData);
+    const [leaf, ca] = parseCertificateChain([leafDer, caDer]);
+    const [leafAgain, caAgain] = parseCertificateChain([leafDer, caDer]);
+    expect(caAgain).toBe(ca);
+    expect(leafAgain).not.toBe(leaf);
+    expect(Object.isFrozen(ca?.uriSans)).toBe(true);
+    expect(Object.isFrozen(ca?.basicConstraints)).toBe(true);
+    expect(() => (ca?.uriSans as string[]).push("spiffe://example.org/admin")).toThrow(TypeError);
+  });
+
+  it("a kept certificate whose buffer was written to is not handed out again", () => {
+    const caDer = Buffer.from(root.root.cert.rawData);
+    const [ca] = parseCertificateChain([caDer]);
+    const der = (ca as ParsedCertificate).der;
+    const at = der.length - 1;
+    der[at] = (der[at] as number) ^ 1;
+    const [again] = parseCertificateChain([caDer]);
+    expect(again).not.toBe(ca);
+    expect(again?.der.equals(caDer)).toBe(true);
+  });
+});
+
 /** Node's subjectAltName text (`URI:a, DNS:"b,c"`): URI and DNS names, JSON-quoted ones unquoted. */
 function nodeSans(text: string | undefined): { uris: string[]; dns: string[] } {
   const out = { uris: [] as string[], dns: [] as string[] };

@@ -78,15 +78,9 @@ export interface LocalProxy {
  * const proxy = await startProxy(2777, { routes, source, token, upstreamTimeoutMs: 30_000, maxSocketsPerRoute: 16 });
  */
 export async function startProxy(port: number, options: ProxyOptions): Promise<LocalProxy> {
-  const agents = new Map<string, Rotating<https.Agent>>();
+  const upstreams = new Map<string, Upstream>();
   for (const route of options.routes.values()) {
-    agents.set(
-      route.name,
-      mtlsHttpsAgents(options.source, {
-        authorizer: route.authorize,
-        maxSockets: options.maxSocketsPerRoute,
-      }),
-    );
+    upstreams.set(route.name, upstreamOf(route, options.maxSocketsPerRoute, options.source));
   }
   const expected = options.token === undefined ? undefined : Buffer.from(options.token);
   let closing = false;
@@ -98,11 +92,10 @@ export async function startProxy(port: number, options: ProxyOptions): Promise<L
     }
     const refusal = targetRefusal(req.url ?? "");
     if (refusal !== undefined) return refuse(req, res, refusal.why, refusal.detail);
-    const target = resolve(req, options.routes);
+    const target = resolve(req, upstreams);
     if (target === undefined) return refuse(req, res, ProxyReason.UNKNOWN_ROUTE);
-    const rotatingAgent = agents.get(target.route.name) as Rotating<https.Agent>;
-    rotatingAgent.get().then(
-      (agent) => forward(req, res, target.route, target.path, agent, options.upstreamTimeoutMs),
+    target.upstream.agents.get().then(
+      (agent) => forward(req, res, target.upstream, target.path, agent, options.upstreamTimeoutMs),
       () => refuse(req, res, ProxyReason.NO_SVID),
     );
   });
@@ -132,7 +125,7 @@ export async function startProxy(port: number, options: ProxyOptions): Promise<L
         server.close(() => {
           clearInterval(idle);
           clearTimeout(cut);
-          for (const agent of agents.values()) agent.close();
+          for (const upstream of upstreams.values()) upstream.agents.close();
           done();
         });
         server.closeIdleConnections();
@@ -165,6 +158,8 @@ function targetRefusal(target: string): { why: ProxyReason; detail: string } | u
   }
   const query = target.indexOf("?");
   const path = query === -1 ? target : target.slice(0, query);
+  // A dot segment needs a "." in the path, as it is or percent-encoded.
+  if (!path.includes(".") && !path.includes("%")) return undefined;
   for (const segment of path.split("/")) {
     const decoded = segment.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) =>
       String.fromCharCode(Number.parseInt(hex, 16)),
@@ -176,40 +171,63 @@ function targetRefusal(target: string): { why: ProxyReason; detail: string } | u
   return undefined;
 }
 
+/** A route with what forwarding to it needs, worked out once instead of on every request. */
+interface Upstream {
+  route: Route;
+  /** The pool for the current SVID. */
+  agents: Rotating<https.Agent>;
+  /** The URL's host name, without an IPv6 literal's brackets. */
+  hostname: string;
+  port: number;
+  /** The URL's path without its trailing slash, put before every forwarded path. */
+  base: string;
+}
+
+function upstreamOf(route: Route, maxSockets: number, source: SvidSource): Upstream {
+  return {
+    route,
+    agents: mtlsHttpsAgents(source, { authorizer: route.authorize, maxSockets }),
+    hostname: route.url.hostname.replace(/^\[|\]$/g, ""),
+    port: route.url.port === "" ? 443 : Number(route.url.port),
+    base: route.url.pathname.replace(/\/$/, ""),
+  };
+}
+
 /** `Host: <route>` forwards the path as it is; otherwise the first path segment names the route. */
 function resolve(
   req: http.IncomingMessage,
-  routes: Map<string, Route>,
-): { route: Route; path: string } | undefined {
+  upstreams: Map<string, Upstream>,
+): { upstream: Upstream; path: string } | undefined {
   const url = req.url ?? "/";
   const host = (req.headers.host ?? "").replace(/:\d+$/, "");
-  const byHost = routes.get(host);
-  if (byHost !== undefined) return { route: byHost, path: url };
+  const byHost = upstreams.get(host);
+  if (byHost !== undefined) return { upstream: byHost, path: url };
   const match = /^\/([^/?#]+)(.*)$/.exec(url);
-  const route = match === null ? undefined : routes.get(match[1] as string);
-  if (route === undefined) return undefined;
+  const upstream = match === null ? undefined : upstreams.get(match[1] as string);
+  if (upstream === undefined) return undefined;
   const rest = match?.[2] ?? "";
-  return { route, path: rest.startsWith("/") ? rest : `/${rest}` };
+  return { upstream, path: rest.startsWith("/") ? rest : `/${rest}` };
 }
 
 function forward(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  route: Route,
+  to: Upstream,
   path: string,
   agent: https.Agent,
   timeoutMs: number,
 ): void {
-  const base = route.url.pathname.replace(/\/$/, "");
+  const headers = endToEnd(req.headers);
+  headers.push("host", to.route.url.host);
   const upstream = https.request(
     {
       agent,
-      host: route.url.hostname.replace(/^\[|\]$/g, ""),
-      port: route.url.port === "" ? 443 : Number(route.url.port),
-      servername: route.serverName,
+      host: to.hostname,
+      port: to.port,
+      servername: to.route.serverName,
       method: req.method,
-      path: `${base}${path}`,
-      headers: { ...endToEnd(req.headers), host: route.url.host },
+      path: `${to.base}${path}`,
+      headers,
       timeout: timeoutMs,
     },
     (upstreamRes) => {
@@ -221,7 +239,7 @@ function forward(
       // What arrives in this turn of the event loop (often the head, the whole
       // body and its end) leaves in one write; a long body streams after it.
       res.cork();
-      setImmediate(() => res.uncork());
+      setImmediate(uncork, res);
       upstreamRes.on("error", () => res.destroy());
       upstreamRes.pipe(res);
     },
@@ -235,8 +253,17 @@ function forward(
   res.on("close", () => {
     if (!res.writableFinished) upstream.destroy();
   });
+  if (req.complete && req.readableLength === 0) {
+    // Nothing more will come (a GET, most often): no pipe to set up and take down.
+    upstream.end();
+    return;
+  }
   req.on("error", () => upstream.destroy());
   req.pipe(upstream);
+}
+
+function uncork(res: http.ServerResponse): void {
+  res.uncork();
 }
 
 /** Marks the upstream request the proxy itself cut for silence. */
@@ -255,9 +282,19 @@ function classify(err: Error): ProxyReason {
   return ProxyReason.UPSTREAM_FAILED;
 }
 
-/** Headers without the hop-by-hop ones, including any the `Connection` header lists. */
-function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  return Object.fromEntries(endToEndHeaders(headers, DROPPED));
+/**
+ * Headers without the hop-by-hop ones, including any the `Connection` header
+ * lists, as `rawHeaders` lists them (name, value, name, value, ...): Node's
+ * request and `writeHead` write such a list as it is, where an object goes
+ * through `setHeader`'s checks and header map once more.
+ */
+function endToEnd(headers: http.IncomingHttpHeaders): string[] {
+  const flat: string[] = [];
+  for (const [name, value] of endToEndHeaders(headers, DROPPED)) {
+    if (typeof value === "string") flat.push(name, value);
+    else for (const one of value) flat.push(name, one);
+  }
+  return flat;
 }
 
 /**

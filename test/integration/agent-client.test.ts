@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import * as http from "node:http";
 import * as https from "node:https";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { fetch } from "undici";
@@ -261,6 +262,47 @@ describe("the proxy in-process", () => {
     cleanup.push(() => p.close(0));
     return p;
   }
+
+  it("forwards a request body that came whole with the head, an empty one, and one that came after the head", async () => {
+    const w = await world();
+    const p = await proxy(w, { now: Date.now() });
+    const whole = await send(p.port, { path: "/db/echo", body: "a".repeat(1024) });
+    expect(whole.status).toBe(200);
+    expect(whole.body.toString()).toBe("a".repeat(1024));
+    const empty = await send(p.port, { path: "/db/echo", body: "" });
+    expect(empty.status).toBe(200);
+    expect(empty.body.toString()).toBe("");
+    const late = await new Promise<string>((done, fail) => {
+      const req = http.request(
+        { host: "127.0.0.1", port: p.port, path: "/db/echo", method: "POST" },
+        (res) => {
+          let body = "";
+          res.on("data", (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on("end", () => done(body));
+        },
+      );
+      req.on("error", fail);
+      req.flushHeaders();
+      setTimeout(() => req.end("after the head"), 50);
+    });
+    expect(late).toBe("after the head");
+    expect(w.mesh.requests.map((r) => r.headers["content-length"])).toEqual([
+      "1024",
+      "0",
+      undefined,
+    ]);
+    expect(w.mesh.requests[2]?.headers["transfer-encoding"]).toBe("chunked");
+  });
+
+  it("forwards a repeated header as its separate fields", async () => {
+    const w = await world();
+    const p = await proxy(w, { now: Date.now() });
+    const reply = await send(p.port, { path: "/db/x", headers: { "set-cookie": ["a=1", "b=2"] } });
+    expect(reply.status).toBe(200);
+    expect(w.mesh.requests.at(-1)?.headers["set-cookie"]).toEqual(["a=1", "b=2"]);
+  });
 
   it("answers 503 once the SVID has expired and no valid one can be read", async () => {
     const w = await world();

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { inspect } from "node:util";
 import type { ParsedCertificate } from "./certificate.ts";
-import { parseCertificateChain } from "./chain.ts";
+import { parseCertificateChain, requireOpenSslReads } from "./chain.ts";
 import { SvidError, SvidReason } from "./errors.ts";
 import type { SpiffeId } from "./id.ts";
 import { checkLeaf } from "./leaf.ts";
@@ -67,8 +67,9 @@ export class X509Svid {
 
 /**
  * Parses an X509-SVID from its PEM chain (leaf first) and its PKCS#8 PEM key.
- * Checks the leaf's SVID rules and that the key belongs to the leaf; does not
- * check trust or time (that is {@link verifyX509Svid}'s job).
+ * Checks the leaf's SVID rules, that OpenSSL reads every certificate (the
+ * chain is what Node's TLS will present) and that the key belongs to the
+ * leaf; does not check trust or time (that is {@link verifyX509Svid}'s job).
  *
  * @throws {SvidError}
  * @example
@@ -77,6 +78,7 @@ export class X509Svid {
  */
 export function parseX509Svid(chainPem: string, keyPem: string): X509Svid {
   const certificates = parseCertificateChain(chainPem);
+  requireOpenSslReads(certificates);
   const leaf = certificates[0] as ParsedCertificate;
   const id = checkLeaf(leaf);
   const privateKey = parsePrivateKey(keyPem);

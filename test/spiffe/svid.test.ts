@@ -24,6 +24,14 @@ describe("parseX509Svid", () => {
     expect(parseX509Svid(svid.chainPem(), svid.keyPem()).id.equals(svid.id)).toBe(true);
   });
 
+  it("refuses a chain OpenSSL cannot read, which Node's TLS could not present", async () => {
+    // The subject's CN is an OCTET STRING (RFC 4514 hex): the reader takes it, OpenSSL does not.
+    const pem = await ca.svid("/a", { subject: "CN=#0403616263" });
+    const err = svidError(() => parseX509Svid(pem.chainPem, pem.keyPem));
+    expect(err.reason).toBe(SvidReason.MALFORMED_CERTIFICATE);
+    expect(err.message).toMatch(/^x509svid: certificate cannot be parsed: certificate 0: error:/);
+  });
+
   it("checks that the key matches the leaf", async () => {
     const a = await ca.svid("/a");
     const b = await ca.svid("/b");

@@ -1,5 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
+import type { ACMPCAClient } from "@aws-sdk/client-acm-pca";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -7,7 +7,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { SQSBatchItemFailure, SQSRecord } from "aws-lambda";
 import { type Limiter, RateLimiter } from "../../lib/limits/index.ts";
-import { AcmPcaCertificateAuthority } from "./ca/acm-pca.ts";
+import { AcmPcaCertificateAuthority, acmPcaClient } from "./ca/acm-pca.ts";
 import { LocalCertificateAuthority } from "./ca/local.ts";
 import type { CertificateAuthority } from "./ca/port.ts";
 import {
@@ -153,7 +153,7 @@ function caOpener(
   return async (rates) => {
     if (source.kind === "local")
       return LocalCertificateAuthority.open(source.directory, config.trustDomain);
-    pca ??= new ACMPCAClient({ maxAttempts: 6 });
+    pca ??= await acmPcaClient({ maxAttempts: 6 });
     return new AcmPcaCertificateAuthority({
       client: pca,
       arn: source.arn,

@@ -27,13 +27,13 @@
 import "reflect-metadata";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { SQSRecord } from "aws-lambda";
+import { acmPcaClient } from "../../functions/issuer/ca/acm-pca.ts";
 import {
   createPlanner,
   createWorker,
@@ -338,12 +338,12 @@ function sinkOutput(): { restore(): void } {
 }
 
 /** The clients a container builds, as compose.ts builds its defaults, against the model. */
-function containerClients(aws: ModelAws): IssuerClients {
+async function containerClients(aws: ModelAws): Promise<IssuerClients> {
   const base = aws.clientConfig();
   return {
     organizations: new OrganizationsClient({ ...base, retryMode: "adaptive", maxAttempts: 8 }),
     sts: new STSClient({ ...base, maxAttempts: 5 }),
-    pca: new ACMPCAClient({ ...base, maxAttempts: 6 }),
+    pca: await acmPcaClient({ ...base, maxAttempts: 6 }),
     dynamodb: new DynamoDBClient(base),
     sqs: new SQSClient(base),
     // The template: tenant clients are built from its resolved settings as in production.
@@ -419,12 +419,16 @@ async function simulate(): Promise<void> {
   /** At each hourly run's start, and at the end. */
   const hourly: Snapshot[] = [];
   let end: Snapshot;
+  /** Worker invocations that failed as a whole: their batches came back after the visibility timeout. */
+  let invocationErrors: readonly string[] = [];
   try {
-    const plannerClients = containerClients(aws);
+    const plannerClients = await containerClients(aws);
     const planner = createPlanner(config, plannerClients);
     // One container per concurrent invocation, each with its own clients and rate limiters.
-    const idle: Worker[] = Array.from({ length: opts.workers }, () =>
-      createWorker(config, containerClients(aws)),
+    const idle: Worker[] = await Promise.all(
+      Array.from({ length: opts.workers }, async () =>
+        createWorker(config, await containerClients(aws)),
+      ),
     );
     const source = startEventSource({
       sqs: aws.pollerQueue(),
@@ -457,6 +461,7 @@ async function simulate(): Promise<void> {
         }
       },
     });
+    invocationErrors = source.errors;
 
     let lastIssued = 0;
     const sample = () => {
@@ -600,6 +605,7 @@ async function simulate(): Promise<void> {
     days,
     workQueueUrl,
     deadLetterQueueUrl,
+    invocationErrors,
   });
 }
 
@@ -616,6 +622,7 @@ interface Outcome {
   days: number;
   workQueueUrl: string;
   deadLetterQueueUrl: string;
+  invocationErrors: readonly string[];
 }
 
 function report(o: Outcome): void {
@@ -705,7 +712,7 @@ function report(o: Outcome): void {
   const dlq = aws.sqs.depth(o.deadLetterQueueUrl);
   const work = aws.sqs.depth(o.workQueueUrl);
   console.log(
-    `throttled answers ${throttled} (${[...aws.handler.counts.throttled].map(([k, v]) => `${k} ${v}`).join(", ")}); dead-letter queue ${dlq.visible + dlq.inflight} messages; work queue at the end ${work.visible} visible, ${work.inflight} in flight`,
+    `throttled answers ${throttled} (${[...aws.handler.counts.throttled].map(([k, v]) => `${k} ${v}`).join(", ")}); dead-letter queue ${dlq.visible + dlq.inflight} messages; work queue at the end ${work.visible} visible, ${work.inflight} in flight; worker invocations failed as a whole ${o.invocationErrors.length}${o.invocationErrors.length > 0 ? ` (their batches came back after the visibility timeout; first: ${o.invocationErrors[0]})` : ""}`,
   );
   const perDay = certificates / n / days;
   console.log(

@@ -25,13 +25,12 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { STSClient } from "@aws-sdk/client-sts";
-import { AcmPcaCertificateAuthority } from "../../functions/issuer/ca/acm-pca.ts";
+import { AcmPcaCertificateAuthority, acmPcaClient } from "../../functions/issuer/ca/acm-pca.ts";
 import { LocalCertificateAuthority } from "../../functions/issuer/ca/local.ts";
 import type {
   CertificateAuthority,
@@ -127,7 +126,11 @@ interface Fixture {
   /** Moves the issuer's clock. */
   advance(ms: number): void;
   /** Builds the planner and a worker with their clients, as cold Lambda containers do, every client recorded. */
-  build(options?: { latency?: CaLatency; throttle?: number; env?: Record<string, string> }): Bench;
+  build(options?: {
+    latency?: CaLatency;
+    throttle?: number;
+    env?: Record<string, string>;
+  }): Promise<Bench>;
 }
 
 async function setup(identities: number): Promise<Fixture> {
@@ -149,9 +152,9 @@ async function setup(identities: number): Promise<Fixture> {
   await LocalCertificateAuthority.open(caDir, parseTrustDomain("example.org"));
   let at = Date.now();
   const now = () => new Date(at);
-  const build = (
+  const build = async (
     options: { latency?: CaLatency; throttle?: number; env?: Record<string, string> } = {},
-  ): Bench => {
+  ): Promise<Bench> => {
     const config = loadIssuerConfig({
       LAMBDA_SVID_TRUST_DOMAIN: "example.org",
       LAMBDA_SVID_CA: `local:${caDir}`,
@@ -185,7 +188,7 @@ async function setup(identities: number): Promise<Fixture> {
         maxAttempts: 8,
       }),
     );
-    const pca = new ACMPCAClient({ ...ca.clientConfig, maxAttempts: 6 });
+    const pca = await acmPcaClient({ ...ca.clientConfig, maxAttempts: 6 });
     if (options.latency) modelCaLatency(pca, options.latency);
     recorder.attach(pca);
     const clients: IssuerClients = {
@@ -444,7 +447,7 @@ function issuingPhaseSeconds(m: Measured): number {
 
 async function throughput(n: number): Promise<void> {
   const fixture = await setup(n);
-  const probe = fixture.build();
+  const probe = await fixture.build();
   const { config } = probe;
   console.log(
     `issuer bench: ${n} identities from Organizations account tags, through the planner, the SQS work queue (a local stand-in for Lambda's event source: batches of up to 1,000, ${config.queue.workers} workers) and the workers; AWS APIs on the local emulator (moto, its CPU not counted: another process); CA: the acm-pca adapter against moto's ACM PCA for its calls, rate limits and polls, certificates signed by the local CA (moto ignores Validity); default rates: IssueCertificate ${config.caIssueRate}/s and GetCertificate ${config.caGetRate}/s shared by the workers, Organizations ${config.organizationsRate}/s${opts.organizationsRate > 0 ? " (set by --organizations-rate, not the default)" : ""}; issuer logs at the handler's level, to /dev/null`,
@@ -455,7 +458,7 @@ async function throughput(n: number): Promise<void> {
   );
 
   const cpuFrom = process.cpuUsage();
-  const bench = fixture.build();
+  const bench = await fixture.build();
   const first = await cycle(fixture, bench, { force: false }, cpuFrom);
   issuingLines(
     "first run (the registry read in full, every identity new; clients built in it)",
@@ -516,7 +519,7 @@ async function throughput(n: number): Promise<void> {
 
   const rateLimited = Number(process.env.LAMBDA_SVID_BENCH_CA_RATE ?? "5");
   const latency = { answerMs: opts.caAnswerMs, readyAfterMs: opts.caReadyMs };
-  const slow = fixture.build({
+  const slow = await fixture.build({
     latency,
     env: { LAMBDA_SVID_CA_ISSUE_RATE: String(rateLimited) },
   });
@@ -536,7 +539,7 @@ async function throughput(n: number): Promise<void> {
   );
 
   if (opts.throttle > 0) {
-    const faulty = fixture.build({ throttle: opts.throttle });
+    const faulty = await fixture.build({ throttle: opts.throttle });
     const t = await cycle(fixture, faulty, { force: true });
     console.log(
       `with ${(opts.throttle * 100).toFixed(0)}% of STS and Secrets Manager calls throttled (forced re-issue): wall ${t.seconds.toFixed(1)} s, issued ${issued(t)}, failed ${failed(t)}; attempts per identity: ${callsLine(t.calls, n)}`,

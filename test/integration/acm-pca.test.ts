@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { ACMPCAClient } from "@aws-sdk/client-acm-pca";
+import { ACMPCAClient, DescribeCertificateAuthorityCommand } from "@aws-sdk/client-acm-pca";
 import { ResourceNotFoundException } from "@aws-sdk/client-secrets-manager";
 import type {
   FinalizeHandler,
@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import {
   AcmPcaCertificateAuthority,
   type AcmPcaOptions,
+  acmPcaClient,
 } from "../../functions/issuer/ca/acm-pca.ts";
 import { CaError, CaReason, IssueCheckReason } from "../../functions/issuer/errors.ts";
 import { mintRequest } from "../../functions/issuer/mint.ts";
@@ -277,5 +278,45 @@ describe("ACM PCA adapter against the emulator", () => {
     await expect(h.readSecret(h.tenantAccounts[0]?.id as string)).rejects.toThrow(
       ResourceNotFoundException,
     );
+  });
+});
+
+describe("acmPcaClient", () => {
+  it("pins the endpoint the SDK resolves from the standard settings (here the emulator's AWS_ENDPOINT_URL) and works through it", async () => {
+    const ca = await createPrivateCa({ keyAlgorithm: "EC_prime256v1" });
+    const pca = await acmPcaClient({ ...ca.clientConfig, maxAttempts: 2 });
+    const endpoint = await pca.config.endpoint?.();
+    expect(`${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`).toBe(
+      process.env.AWS_ENDPOINT_URL,
+    );
+    const out = await pca.send(
+      new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: ca.arn }),
+    );
+    expect(out.CertificateAuthority?.Arn).toBe(ca.arn);
+  });
+
+  it("pins the Regional endpoint without an endpoint setting, keeps a given one, and leaves FIPS and dual-stack to the rules", async () => {
+    const saved = { ...process.env };
+    try {
+      delete process.env.AWS_ENDPOINT_URL;
+      delete process.env.AWS_ENDPOINT_URL_ACM_PCA;
+      const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example" };
+      const regional = await acmPcaClient({ region: "eu-west-1", credentials });
+      expect((await regional.config.endpoint?.())?.hostname).toBe(
+        "acm-pca.eu-west-1.amazonaws.com",
+      );
+      const given = await acmPcaClient({
+        region: "eu-west-1",
+        credentials,
+        endpoint: "https://pca.example.internal",
+      });
+      expect((await given.config.endpoint?.())?.hostname).toBe("pca.example.internal");
+      for (const setting of [{ useFipsEndpoint: true }, { useDualstackEndpoint: true }]) {
+        const ruled = await acmPcaClient({ region: "us-east-1", credentials, ...setting });
+        expect(ruled.config.isCustomEndpoint).toBe(false);
+      }
+    } finally {
+      process.env = saved;
+    }
   });
 });

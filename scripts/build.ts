@@ -4,7 +4,7 @@
  */
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { isBuiltin } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BuildOptions, build, type Plugin } from "esbuild";
 import { zipDirectory } from "./zip.ts";
@@ -46,6 +46,16 @@ const builtinsByRequire: Plugin = {
   },
 };
 
+/**
+ * Code splitting for the agent: the AWS SDK's lazy imports (credential
+ * providers a Lambda function never reaches: SSO, INI files, processes, web
+ * identity) become chunks loaded only when reached. In one file they are
+ * modules wrapped for lazy initialisation, and so is everything they import,
+ * which esbuild then cannot tree-shake: split, the agent's start loads 233 KB
+ * instead of 396 KB, about a tenth less CPU to ready (issue 11).
+ */
+const SPLIT: BuildOptions = { splitting: true, chunkNames: "[name]-[hash]" };
+
 /** What each deployable is built from, and where it lands under dist/. */
 export const bundles: Array<{ entry: string; outfile: string; options?: BuildOptions }> = [
   { entry: "functions/issuer/handler.ts", outfile: "issuer/index.mjs", options: PREFER_ESM },
@@ -59,7 +69,7 @@ export const bundles: Array<{ entry: string; outfile: string; options?: BuildOpt
     entry: "layers/agent/main.ts",
     outfile: "layer/lambda-svid/agent.mjs",
     // The extension's start is on every cold start's path (issue 11: ready time).
-    options: { ...PREFER_ESM, plugins: [builtinsByRequire] },
+    options: { ...PREFER_ESM, ...SPLIT, plugins: [builtinsByRequire] },
   },
   {
     entry: "layers/agent/index.ts",
@@ -112,7 +122,16 @@ export async function buildAll(outDir: string = dist): Promise<string[]> {
   for (const { entry, outfile, options } of bundles) {
     const out = join(outDir, outfile);
     await mkdir(dirname(out), { recursive: true });
-    await build({ ...common, ...options, entryPoints: [join(root, entry)], outfile: out });
+    // A split build names its entry file and writes its chunks beside it.
+    const target: BuildOptions =
+      options?.splitting === true
+        ? {
+            entryPoints: { [basename(out, ".mjs")]: join(root, entry) },
+            outdir: dirname(out),
+            outExtension: { ".js": ".mjs" },
+          }
+        : { entryPoints: [join(root, entry)], outfile: out };
+    await build({ ...common, ...options, ...target });
     outputs.push(out);
   }
   for (const name of ["spiffe", "agent"]) {

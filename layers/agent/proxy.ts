@@ -258,12 +258,17 @@ function forward(
     upstream.end();
     return;
   }
+  // As for the response: a body that arrives whole leaves with its end in
+  // one write, where the end was an empty write (a syscall) of its own.
+  upstream.cork();
+  setImmediate(uncork, upstream);
   req.on("error", () => upstream.destroy());
   req.pipe(upstream);
 }
 
-function uncork(res: http.ServerResponse): void {
-  res.uncork();
+/** Flushes what `message` held back, unless its `end()` already did. */
+function uncork(message: http.OutgoingMessage): void {
+  if (message.writableCorked > 0) message.uncork();
 }
 
 /** Marks the upstream request the proxy itself cut for silence. */

@@ -12,6 +12,7 @@ import {
   SvidSecretTag,
   svidSecretDescription,
 } from "../../layers/svid-secret/index.ts";
+import { fixedEndpoint } from "../../lib/endpoints/index.ts";
 import { tagMap, type WrittenSecret, writeOwnedSecret } from "../../lib/secrets/index.ts";
 import type { SecretFormat } from "./config.ts";
 import {
@@ -32,6 +33,7 @@ import type { ResolvedIdentity } from "./registry/entries.ts";
  */
 export type TenantClientSettings = Pick<
   SecretsManagerClientConfig,
+  | "endpoint"
   | "requestHandler"
   | "region"
   | "useFipsEndpoint"
@@ -77,7 +79,7 @@ export interface TenantAccessOptions {
  * so CloudTrail in the tenant account shows both.
  */
 export class TenantAccess {
-  private shared: TenantClientSettings | undefined;
+  private shared: Promise<TenantClientSettings> | undefined;
 
   constructor(private readonly options: TenantAccessOptions) {}
 
@@ -109,29 +111,43 @@ export class TenantAccess {
       sessionToken: c.SessionToken,
       expiration: c.Expiration,
     };
-    const shared = this.sharedSettings();
+    const shared = await this.sharedSettings();
     return (
       this.options.secretsManagerFactory ??
       ((creds, settings) => new SecretsManagerClient({ ...settings, credentials: creds }))
     )(credentials, shared);
   }
 
-  /** The template's own providers: the SDK memoizes each, so the chain runs once for all tenant clients. */
-  private sharedSettings(): TenantClientSettings {
-    if (this.shared) return this.shared;
-    const c = (this.options.template ?? new SecretsManagerClient({})).config;
-    this.shared = {
-      requestHandler: c.requestHandler,
-      region: c.region,
-      useFipsEndpoint: c.useFipsEndpoint,
-      useDualstackEndpoint: c.useDualstackEndpoint,
-      maxAttempts: c.maxAttempts,
-      retryMode: c.retryMode,
-      userAgentAppId: c.userAgentAppId,
-      authSchemePreference: c.authSchemePreference,
-    };
+  /**
+   * The template's own providers, which the SDK memoizes, so the chain runs
+   * once for all tenant clients; and its endpoint, resolved once
+   * ({@link fixedEndpoint}), so a new client does not look for a configured one.
+   */
+  private sharedSettings(): Promise<TenantClientSettings> {
+    this.shared ??= resolveShared(this.options.template ?? new SecretsManagerClient({})).catch(
+      (err: unknown) => {
+        this.shared = undefined;
+        throw err;
+      },
+    );
     return this.shared;
   }
+}
+
+async function resolveShared(template: SecretsManagerClient): Promise<TenantClientSettings> {
+  const c = template.config;
+  const endpoint = await fixedEndpoint(c, DescribeSecretCommand);
+  return {
+    ...(endpoint === undefined ? {} : { endpoint }),
+    requestHandler: c.requestHandler,
+    region: c.region,
+    useFipsEndpoint: c.useFipsEndpoint,
+    useDualstackEndpoint: c.useDualstackEndpoint,
+    maxAttempts: c.maxAttempts,
+    retryMode: c.retryMode,
+    userAgentAppId: c.userAgentAppId,
+    authSchemePreference: c.authSchemePreference,
+  };
 }
 
 /** Role session names allow [\w+=,.@-] and at most 64 characters. */

@@ -37,6 +37,12 @@ describe("tenant access", () => {
     for (const sm of [smA, smB]) {
       expect(sm.config.requestHandler).toBe(requestHandler);
       expect(await sm.config.maxAttempts()).toBe(2);
+      // The endpoint the template resolved (the emulator's, from AWS_ENDPOINT_URL), given to each as fixed.
+      expect(sm.config.isCustomEndpoint).toBe(true);
+      const endpoint = await sm.config.endpoint?.();
+      expect(`${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`).toBe(
+        process.env.AWS_ENDPOINT_URL,
+      );
     }
 
     const name = `tenant-access-${Date.now()}`;

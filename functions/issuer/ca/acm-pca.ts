@@ -8,12 +8,12 @@ import {
   RequestInProgressException,
   type SigningAlgorithm,
 } from "@aws-sdk/client-acm-pca";
-import { getEndpointFromInstructions } from "@smithy/core/endpoints";
 import {
   parseCertificateChain,
   type TrustDomain,
   X509Bundle,
 } from "../../../layers/spiffe/index.ts";
+import { fixedEndpoint } from "../../../lib/endpoints/index.ts";
 import {
   type Limiter,
   realTimer,
@@ -38,28 +38,20 @@ const SIGNING_ALGORITHM: Record<string, SigningAlgorithm> = {
 };
 
 /**
- * The CA client, with the endpoint the SDK resolves once pinned. The newest
- * `@aws-sdk/client-acm-pca` served here (3.523) looks for a configured
- * endpoint (`AWS_ENDPOINT_URL_ACM_PCA`, `AWS_ENDPOINT_URL`, the shared config
- * files) again on every call, about a tenth of a millisecond of CPU each, two
- * calls per identity; newer clients do it once. The resolution is the SDK's
- * own, from the same settings; a client that asks for FIPS or dual-stack
- * endpoints is left to resolve per call, as the endpoint rules refuse those
- * beside a fixed endpoint.
+ * The CA client, with the endpoint the SDK resolves pinned once
+ * ({@link fixedEndpoint}): the newest `@aws-sdk/client-acm-pca` served here
+ * (3.523) looks for a configured endpoint again on every call, about a tenth
+ * of a millisecond of CPU each, two calls per identity.
  *
  * @example
  * const pca = await acmPcaClient({ maxAttempts: 6 });
  */
 export async function acmPcaClient(config: ACMPCAClientConfig): Promise<ACMPCAClient> {
   const client = new ACMPCAClient(config);
-  const c = client.config;
   if (config.endpoint !== undefined) return client;
-  if ((await c.useFipsEndpoint()) || (await c.useDualstackEndpoint())) return client;
-  const endpoint = await getEndpointFromInstructions({}, DescribeCertificateAuthorityCommand, {
-    ...c,
-  });
+  const endpoint = await fixedEndpoint(client.config, DescribeCertificateAuthorityCommand);
   // The first client opened no connection; it is dropped, not destroyed, as a request handler given in `config` is shared.
-  return new ACMPCAClient({ ...config, endpoint: endpoint.url.href });
+  return endpoint === undefined ? client : new ACMPCAClient({ ...config, endpoint });
 }
 
 export interface AcmPcaOptions {
